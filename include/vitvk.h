@@ -1,0 +1,241 @@
+/* vitvk.h - Vision Transformer inference on any Vulkan device.
+ *
+ * The whole public API. C11, no global state: every object hangs off a
+ * vitvk_context, and two contexts (on two devices, or two threads) never
+ * share anything.
+ *
+ * Life cycle
+ *   vitvk_context_create   -> a Vulkan device (own or adopted from the caller)
+ *   vitvk_model_load       -> config.json + model.safetensors uploaded to the device
+ *   vitvk_plan_create      -> every buffer, pipeline and descriptor set for one batch
+ *                             size, and the whole forward pass recorded once
+ *   vitvk_plan_run         -> upload pixels, replay, read results (repeat)
+ *   destroy in reverse order (every destroy accepts NULL).
+ *
+ * Errors: every call returns a vitvk_status. vitvk_status_string() names the
+ * code; vitvk_context_last_error() says in words what went wrong (which
+ * file, which tensor, which limit). Nothing in the library prints, exits or
+ * aborts; optional log messages go through vitvk_context_desc.log.
+ *
+ * Threads: a context and everything made from it must be used by one thread
+ * at a time (external synchronisation). Distinct contexts are independent.
+ */
+#ifndef VITVK_H
+#define VITVK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VITVK_VERSION_MAJOR 0
+#define VITVK_VERSION_MINOR 1
+#define VITVK_VERSION_PATCH 0
+
+typedef enum vitvk_status {
+    VITVK_OK = 0,
+    VITVK_ERR_INVALID_ARGUMENT = 1, /* NULL where an object is needed, bad sizes */
+    VITVK_ERR_IO = 2,               /* a file or directory could not be opened or read */
+    VITVK_ERR_FORMAT = 3,           /* a file is malformed (safetensors, JSON, image) */
+    VITVK_ERR_UNSUPPORTED = 4,      /* valid, but not something this library runs */
+    VITVK_ERR_MODEL = 5,            /* a tensor is missing or has the wrong shape/dtype */
+    VITVK_ERR_LIMIT = 6,            /* a size is over a documented limit or overflows */
+    VITVK_ERR_NO_DEVICE = 7,        /* no Vulkan device, or the index is out of range */
+    VITVK_ERR_VULKAN = 8,           /* a Vulkan call failed */
+    VITVK_ERR_OUT_OF_HOST_MEMORY = 9,
+    VITVK_ERR_OUT_OF_DEVICE_MEMORY = 10,
+    VITVK_ERR_DEVICE_LOST = 11
+} vitvk_status;
+
+/* A static English name for a status code; never NULL. */
+const char *vitvk_status_string(vitvk_status status);
+
+/* ------------------------------------------------------------------ */
+/* Devices                                                              */
+
+typedef enum vitvk_device_type {
+    VITVK_DEVICE_OTHER = 0,
+    VITVK_DEVICE_INTEGRATED_GPU = 1,
+    VITVK_DEVICE_DISCRETE_GPU = 2,
+    VITVK_DEVICE_VIRTUAL_GPU = 3,
+    VITVK_DEVICE_CPU = 4
+} vitvk_device_type;
+
+typedef struct vitvk_device_info {
+    uint32_t index;              /* position in the instance's enumeration */
+    char name[256];
+    vitvk_device_type type;
+    uint32_t vendor_id, device_id;
+    uint32_t api_version;        /* VK_MAKE_API_VERSION form */
+    uint32_t driver_version;     /* vendor-encoded */
+    char driver_name[256];       /* VkPhysicalDeviceDriverProperties, "" if unknown */
+    char driver_info[256];
+    /* capabilities the kernels care about */
+    int fp16_arithmetic;         /* shaderFloat16 */
+    int storage16;               /* storageBuffer16BitAccess */
+    uint32_t subgroup_size;
+    uint32_t shared_memory_bytes;/* maxComputeSharedMemorySize */
+    uint64_t max_storage_buffer_range;
+    int cooperative_matrix_nv;   /* VK_NV_cooperative_matrix listed */
+    int cooperative_matrix_khr;  /* VK_KHR_cooperative_matrix listed */
+    uint64_t device_local_bytes; /* sum of device-local heaps */
+} vitvk_device_info;
+
+/* Lists the Vulkan devices. `infos` may be NULL to query the count; on
+ * input *count is the capacity of `infos`, on output the number written
+ * (or available when infos is NULL). Creates and destroys a private
+ * instance; `err` (may be NULL) receives a message on failure. */
+vitvk_status vitvk_enumerate_devices(vitvk_device_info *infos, uint32_t *count,
+                                     char *err, size_t err_size);
+
+/* ------------------------------------------------------------------ */
+/* Context                                                              */
+
+typedef enum vitvk_log_level {
+    VITVK_LOG_DEBUG = 0,
+    VITVK_LOG_INFO = 1,
+    VITVK_LOG_WARNING = 2,
+    VITVK_LOG_ERROR = 3
+} vitvk_log_level;
+
+typedef void (*vitvk_log_fn)(void *user, vitvk_log_level level, const char *message);
+
+typedef struct vitvk_context vitvk_context;
+
+typedef struct vitvk_context_desc {
+    /* Which device when the library creates its own: -1 or 0 with
+     * pick_device_index == 0 both mean "best": first discrete GPU, else
+     * integrated, else virtual, else CPU. Set use_device_index = 1 to take
+     * device_index literally (the order of vitvk_enumerate_devices). */
+    int use_device_index;
+    uint32_t device_index;
+    /* Enable VK_LAYER_KHRONOS_validation (when installed). Validation
+     * messages of severity warning or error go to `log` and are counted in
+     * vitvk_context_validation_errors(). Default 0. */
+    int enable_validation;
+    vitvk_log_fn log;            /* default: no logging */
+    void *log_user;
+    /* Adopting the caller's device (issue: renderer integration). When
+     * adopt_device is non-zero the library uses these objects and never
+     * destroys them; the caller must keep them alive until
+     * vitvk_context_destroy returns. The device must have been created with
+     * at least Vulkan 1.1 and storageBuffer16BitAccess if fp16 is wanted.
+     * Types are the Vulkan handles cast to void* / uint64_t so that this
+     * header does not need vulkan.h. */
+    int adopt_device;
+    void *vk_instance;           /* VkInstance */
+    void *vk_physical_device;    /* VkPhysicalDevice */
+    void *vk_device;             /* VkDevice */
+    void *vk_queue;              /* VkQueue, capable of compute */
+    uint32_t vk_queue_family;
+    void *vk_get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr */
+    uint32_t vk_api_version;     /* API version the device was created with; 0 = 1.1 */
+    int vk_storage16_enabled;    /* the caller enabled storageBuffer16BitAccess */
+} vitvk_context_desc;
+
+/* Creates a context. desc may be NULL for defaults. On failure *out is NULL
+ * and, when err is not NULL, err receives the reason. */
+vitvk_status vitvk_context_create(const vitvk_context_desc *desc, vitvk_context **out,
+                                  char *err, size_t err_size);
+void vitvk_context_destroy(vitvk_context *ctx);
+
+/* The last error message of calls on this context ("" if none). Valid until
+ * the next call on the context. */
+const char *vitvk_context_last_error(const vitvk_context *ctx);
+
+/* Device the context runs on. */
+void vitvk_context_device_info(const vitvk_context *ctx, vitvk_device_info *out);
+
+/* Number of validation-layer messages of severity warning or error seen. */
+uint32_t vitvk_context_validation_errors(const vitvk_context *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Models                                                               */
+
+typedef enum vitvk_precision {
+    VITVK_PRECISION_AUTO = 0, /* fp16 storage on GPUs that have it, fp32 on CPU devices */
+    VITVK_PRECISION_FP32 = 1, /* fp32 storage and arithmetic */
+    VITVK_PRECISION_FP16 = 2  /* fp16 storage of weights/activations, fp32 accumulation */
+} vitvk_precision;
+
+typedef struct vitvk_model vitvk_model;
+
+typedef struct vitvk_model_desc {
+    vitvk_precision precision;   /* default AUTO */
+} vitvk_model_desc;
+
+/* Loads a Hugging Face model directory: config.json, model.safetensors (or
+ * model.safetensors.index.json and its shards) and, when present,
+ * preprocessor_config.json. Weights are validated, converted to the
+ * chosen precision and uploaded; the files are closed before returning. */
+vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir,
+                              const vitvk_model_desc *desc, vitvk_model **out);
+void vitvk_model_destroy(vitvk_model *model);
+
+typedef struct vitvk_model_info {
+    const char *model_type;      /* "vit" */
+    const char *architecture;    /* e.g. "ViTForImageClassification" */
+    uint32_t image_height, image_width, channels, patch_size;
+    uint32_t hidden_size, num_layers, num_heads, intermediate_size;
+    uint32_t num_tokens;         /* sequence length including [CLS] */
+    uint32_t num_labels;         /* 0 when the checkpoint has no classifier */
+    uint32_t pooled_size;        /* length of the pooled vector */
+    vitvk_precision precision;   /* resolved: FP32 or FP16 */
+    uint64_t weight_bytes;       /* device memory used by weights */
+} vitvk_model_info;
+
+void vitvk_model_get_info(const vitvk_model *model, vitvk_model_info *out);
+
+/* id2label entry, or NULL when index is out of range or unnamed. */
+const char *vitvk_model_label(const vitvk_model *model, uint32_t index);
+
+/* ------------------------------------------------------------------ */
+/* Plans: one batch size, everything prepared, the pass recorded once   */
+
+typedef struct vitvk_plan vitvk_plan;
+
+typedef struct vitvk_plan_desc {
+    uint32_t batch;              /* images per run; 0 means 1 */
+    /* Keep the residual stream after the embeddings and after every layer
+     * so that vitvk_plan_read_hidden_state can return it. Costs one
+     * activation buffer per layer. Default 0. */
+    int keep_hidden_states;
+} vitvk_plan_desc;
+
+vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
+void vitvk_plan_destroy(vitvk_plan *plan);
+
+/* Device memory used by the plan's activations and staging buffers. */
+uint64_t vitvk_plan_activation_bytes(const vitvk_plan *plan);
+
+/* Runs the model on n <= batch images. pixels: n x C x H x W floats,
+ * already preprocessed (as transformers' pixel_values). logits: n x
+ * num_labels (may be NULL); pooled: n x pooled_size (may be NULL). Blocks
+ * until the results are on the host. */
+vitvk_status vitvk_plan_run(vitvk_plan *plan, const float *pixels, uint32_t n,
+                            float *logits, float *pooled);
+
+/* After a run with keep_hidden_states: the residual stream after layer
+ * `index` (0 = embeddings), n x num_tokens x hidden_size floats for the n
+ * images of the last run. */
+vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *plan, uint32_t index, float *out);
+
+/* ------------------------------------------------------------------ */
+/* Images                                                               */
+
+/* Largest image accepted, in pixels (width x height), checked from the file
+ * header before anything is decoded. */
+#define VITVK_MAX_IMAGE_PIXELS (64u * 1024u * 1024u)
+
+/* Loads an image file (PNG, JPEG) and turns it into the model's
+ * pixel_values (C x H x W floats, vitvk_model_info image size) the way the
+ * model's preprocessor_config.json says (its defaults when absent). `out`
+ * must hold channels*image_height*image_width floats. */
+vitvk_status vitvk_model_preprocess_file(vitvk_model *model, const char *path, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,784 @@
+/* context.c - Vulkan instance/device creation or adoption, the capability
+ * probe, and the context's error and log plumbing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The loader's one exported entry point; everything else is fetched
+ * through it into per-context tables. */
+VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL vkGetInstanceProcAddr(VkInstance instance, const char *pName);
+
+#define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+/* ---- errors and logging ----------------------------------------- */
+
+vitvk_status vk_fail(vitvk_context *ctx, vitvk_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
+    va_end(ap);
+    if (ctx->log)
+        ctx->log(ctx->log_user, VITVK_LOG_ERROR, ctx->last_error);
+    return status;
+}
+
+void vk_log(vitvk_context *ctx, vitvk_log_level level, const char *fmt, ...)
+{
+    if (!ctx->log)
+        return;
+    char msg[VK_ERR_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ctx->log(ctx->log_user, level, msg);
+}
+
+const char *vk_result_name(VkResult r)
+{
+    switch (r) {
+    case VK_SUCCESS: return "VK_SUCCESS";
+    case VK_NOT_READY: return "VK_NOT_READY";
+    case VK_TIMEOUT: return "VK_TIMEOUT";
+    case VK_INCOMPLETE: return "VK_INCOMPLETE";
+    case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+    case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
+    case VK_ERROR_DEVICE_LOST: return "VK_ERROR_DEVICE_LOST";
+    case VK_ERROR_MEMORY_MAP_FAILED: return "VK_ERROR_MEMORY_MAP_FAILED";
+    case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
+    case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
+    case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
+    case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
+    case VK_ERROR_FORMAT_NOT_SUPPORTED: return "VK_ERROR_FORMAT_NOT_SUPPORTED";
+    case VK_ERROR_FRAGMENTED_POOL: return "VK_ERROR_FRAGMENTED_POOL";
+    case VK_ERROR_OUT_OF_POOL_MEMORY: return "VK_ERROR_OUT_OF_POOL_MEMORY";
+    default: return "VkResult error";
+    }
+}
+
+vitvk_status vk_check(vitvk_context *ctx, VkResult r, const char *what)
+{
+    if (r == VK_SUCCESS)
+        return VITVK_OK;
+    vitvk_status st = VITVK_ERR_VULKAN;
+    if (r == VK_ERROR_OUT_OF_HOST_MEMORY)
+        st = VITVK_ERR_OUT_OF_HOST_MEMORY;
+    else if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY)
+        st = VITVK_ERR_OUT_OF_DEVICE_MEMORY;
+    else if (r == VK_ERROR_DEVICE_LOST)
+        st = VITVK_ERR_DEVICE_LOST;
+    return vk_fail(ctx, st, "%s failed: %s (%d)", what, vk_result_name(r), (int)r);
+}
+
+const char *vitvk_status_string(vitvk_status s)
+{
+    switch (s) {
+    case VITVK_OK: return "ok";
+    case VITVK_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case VITVK_ERR_IO: return "input/output error";
+    case VITVK_ERR_FORMAT: return "malformed file";
+    case VITVK_ERR_UNSUPPORTED: return "unsupported";
+    case VITVK_ERR_MODEL: return "model does not match its config";
+    case VITVK_ERR_LIMIT: return "over a size limit";
+    case VITVK_ERR_NO_DEVICE: return "no such Vulkan device";
+    case VITVK_ERR_VULKAN: return "Vulkan error";
+    case VITVK_ERR_OUT_OF_HOST_MEMORY: return "out of host memory";
+    case VITVK_ERR_OUT_OF_DEVICE_MEMORY: return "out of device memory";
+    case VITVK_ERR_DEVICE_LOST: return "device lost";
+    }
+    return "unknown status";
+}
+
+/* ---- loading entry points ---------------------------------------- */
+
+static void load_global(vk_instance_table *t, PFN_vkGetInstanceProcAddr gipa)
+{
+    memset(t, 0, sizeof *t);
+    t->vkGetInstanceProcAddr = gipa;
+#define X(n) t->n = (PFN_##n)gipa(VK_NULL_HANDLE, #n);
+    VK_GLOBAL_FUNCS(X)
+#undef X
+}
+
+/* Returns the name of the first missing required function, or NULL. */
+static const char *load_instance(vk_instance_table *t, VkInstance inst)
+{
+    const char *missing = NULL;
+#define X(n)                                                        \
+    t->n = (PFN_##n)t->vkGetInstanceProcAddr(inst, #n);             \
+    if (!t->n && !missing)                                          \
+        missing = #n;
+    VK_INSTANCE_FUNCS(X)
+#undef X
+#define X(n) t->n = (PFN_##n)t->vkGetInstanceProcAddr(inst, #n);
+    VK_INSTANCE_FUNCS_OPT(X)
+#undef X
+    return missing;
+}
+
+static const char *load_device(vk_device_table *t, const vk_instance_table *vki, VkDevice dev)
+{
+    const char *missing = NULL;
+#define X(n)                                            \
+    t->n = (PFN_##n)vki->vkGetDeviceProcAddr(dev, #n);  \
+    if (!t->n && !missing)                              \
+        missing = #n;
+    VK_DEVICE_FUNCS(X)
+#undef X
+    return missing;
+}
+
+/* ---- device properties ------------------------------------------- */
+
+static bool has_extension(const VkExtensionProperties *e, uint32_t n, const char *name)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(e[i].extensionName, name) == 0)
+            return true;
+    return false;
+}
+
+static vitvk_device_type map_type(VkPhysicalDeviceType t)
+{
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return VITVK_DEVICE_INTEGRATED_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return VITVK_DEVICE_DISCRETE_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return VITVK_DEVICE_VIRTUAL_GPU;
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return VITVK_DEVICE_CPU;
+    default: return VITVK_DEVICE_OTHER;
+    }
+}
+
+/* What a physical device offers, for listing and for the context. */
+typedef struct probe {
+    vitvk_device_info info;
+    vk_caps caps;
+    bool ext_16bit_storage, ext_float16, ext_portability;
+    uint32_t api_version;
+} probe;
+
+static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint32_t instance_api,
+                         uint32_t index, probe *out)
+{
+    memset(out, 0, sizeof *out);
+    VkPhysicalDeviceProperties props;
+    vki->vkGetPhysicalDeviceProperties(pd, &props);
+    uint32_t api = props.apiVersion < instance_api ? props.apiVersion : instance_api;
+    out->api_version = api;
+
+    uint32_t next = 0;
+    if (vki->vkEnumerateDeviceExtensionProperties(pd, NULL, &next, NULL) != VK_SUCCESS)
+        next = 0;
+    VkExtensionProperties *exts = next ? calloc(next, sizeof *exts) : NULL;
+    if (next && (!exts || vki->vkEnumerateDeviceExtensionProperties(pd, NULL, &next, exts) != VK_SUCCESS))
+        next = 0;
+    out->ext_16bit_storage = api >= VK_API_VERSION_1_1 || has_extension(exts, next, "VK_KHR_16bit_storage");
+    out->ext_float16 = api >= VK_API_VERSION_1_2 || has_extension(exts, next, "VK_KHR_shader_float16_int8");
+    out->ext_portability = has_extension(exts, next, "VK_KHR_portability_subset");
+    out->info.cooperative_matrix_nv = has_extension(exts, next, "VK_NV_cooperative_matrix");
+    out->info.cooperative_matrix_khr = has_extension(exts, next, "VK_KHR_cooperative_matrix");
+
+    /* Chained queries; only structures the device's version or extensions
+     * cover are chained, as the spec requires. */
+    VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceMaintenance3Properties m3 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    bool have_drv = api >= VK_API_VERSION_1_2 || has_extension(exts, next, "VK_KHR_driver_properties");
+    p2.pNext = &sub;
+    sub.pNext = &m3;
+    if (have_drv)
+        m3.pNext = &drv;
+    vki->vkGetPhysicalDeviceProperties2(pd, &p2);
+
+    VkPhysicalDevice16BitStorageFeatures f16s = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    VkPhysicalDeviceShaderFloat16Int8Features f16a = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    f2.pNext = &f16s;
+    if (out->ext_float16)
+        f16s.pNext = &f16a;
+    vki->vkGetPhysicalDeviceFeatures2(pd, &f2);
+    free(exts);
+
+    VkPhysicalDeviceMemoryProperties mem;
+    vki->vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+    uint64_t local = 0;
+    for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
+        if (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+            local += mem.memoryHeaps[i].size;
+
+    vitvk_device_info *d = &out->info;
+    d->index = index;
+    snprintf(d->name, sizeof d->name, "%s", props.deviceName);
+    d->type = map_type(props.deviceType);
+    d->vendor_id = props.vendorID;
+    d->device_id = props.deviceID;
+    d->api_version = props.apiVersion;
+    d->driver_version = props.driverVersion;
+    if (have_drv) {
+        snprintf(d->driver_name, sizeof d->driver_name, "%s", drv.driverName);
+        snprintf(d->driver_info, sizeof d->driver_info, "%s", drv.driverInfo);
+    }
+    d->storage16 = out->ext_16bit_storage && f16s.storageBuffer16BitAccess;
+    d->fp16_arithmetic = out->ext_float16 && f16a.shaderFloat16;
+    d->subgroup_size = sub.subgroupSize;
+    d->shared_memory_bytes = props.limits.maxComputeSharedMemorySize;
+    d->max_storage_buffer_range = props.limits.maxStorageBufferRange;
+    d->device_local_bytes = local;
+
+    vk_caps *c = &out->caps;
+    c->storage16 = d->storage16;
+    c->fp16_arith = d->fp16_arithmetic;
+    c->subgroup_size = sub.subgroupSize;
+    c->shared_memory = props.limits.maxComputeSharedMemorySize;
+    c->max_storage_range = props.limits.maxStorageBufferRange;
+    c->max_alloc_size = m3.maxMemoryAllocationSize ? m3.maxMemoryAllocationSize : (1ull << 30);
+    for (int i = 0; i < 3; i++)
+        c->max_group_count[i] = props.limits.maxComputeWorkGroupCount[i];
+    c->max_group_invocations = props.limits.maxComputeWorkGroupInvocations;
+    c->non_coherent_atom = props.limits.nonCoherentAtomSize;
+    c->min_storage_align = props.limits.minStorageBufferOffsetAlignment;
+    c->type = props.deviceType;
+    c->vendor_id = props.vendorID;
+    return api >= VK_API_VERSION_1_1;
+}
+
+static int type_rank(vitvk_device_type t)
+{
+    switch (t) {
+    case VITVK_DEVICE_DISCRETE_GPU: return 0;
+    case VITVK_DEVICE_INTEGRATED_GPU: return 1;
+    case VITVK_DEVICE_VIRTUAL_GPU: return 2;
+    case VITVK_DEVICE_CPU: return 3;
+    default: return 4;
+    }
+}
+
+/* ---- instance ---------------------------------------------------- */
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL debug_callback(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                     VkDebugUtilsMessageTypeFlagsEXT types,
+                                                     const VkDebugUtilsMessengerCallbackDataEXT *data,
+                                                     void *user)
+{
+    (void)types;
+    vitvk_context *ctx = user;
+    if (severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
+        ctx->validation_messages++;
+        vk_log(ctx, severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? VITVK_LOG_ERROR : VITVK_LOG_WARNING,
+               "validation: %s", data && data->pMessage ? data->pMessage : "(no message)");
+    }
+    return VK_FALSE;
+}
+
+typedef struct instance_opts {
+    bool validation;
+    vitvk_context *ctx; /* for the messenger; may be NULL */
+} instance_opts;
+
+static vitvk_status create_instance(vk_instance_table *vki, const instance_opts *o, VkInstance *out_inst,
+                                    uint32_t *out_api, bool *out_validation, char *err, size_t err_size)
+{
+    load_global(vki, vkGetInstanceProcAddr);
+    if (!vki->vkCreateInstance || !vki->vkEnumerateInstanceExtensionProperties) {
+        snprintf(err, err_size, "the Vulkan loader has no vkCreateInstance");
+        return VITVK_ERR_NO_DEVICE;
+    }
+    uint32_t api = VK_API_VERSION_1_0;
+    if (vki->vkEnumerateInstanceVersion)
+        vki->vkEnumerateInstanceVersion(&api);
+    if (api < VK_API_VERSION_1_1) {
+        snprintf(err, err_size, "the Vulkan loader supports only Vulkan 1.0; 1.1 is needed");
+        return VITVK_ERR_NO_DEVICE;
+    }
+    if (api > VK_API_VERSION_1_3)
+        api = VK_API_VERSION_1_3;
+
+    uint32_t next = 0;
+    VkExtensionProperties *exts = NULL;
+    if (vki->vkEnumerateInstanceExtensionProperties(NULL, &next, NULL) == VK_SUCCESS && next) {
+        exts = calloc(next, sizeof *exts);
+        if (!exts || vki->vkEnumerateInstanceExtensionProperties(NULL, &next, exts) != VK_SUCCESS)
+            next = 0;
+    }
+    const char *ext_names[4];
+    uint32_t ext_count = 0;
+    VkInstanceCreateFlags flags = 0;
+    if (has_extension(exts, next, "VK_KHR_portability_enumeration")) {
+        ext_names[ext_count++] = "VK_KHR_portability_enumeration";
+        flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+    }
+    bool debug_utils = has_extension(exts, next, VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+    free(exts);
+
+    const char *layers[1];
+    uint32_t layer_count = 0;
+    bool validation = false;
+    if (o->validation && vki->vkEnumerateInstanceLayerProperties) {
+        uint32_t nl = 0;
+        vki->vkEnumerateInstanceLayerProperties(&nl, NULL);
+        VkLayerProperties *lp = nl ? calloc(nl, sizeof *lp) : NULL;
+        if (lp && vki->vkEnumerateInstanceLayerProperties(&nl, lp) == VK_SUCCESS) {
+            for (uint32_t i = 0; i < nl; i++)
+                if (strcmp(lp[i].layerName, VALIDATION_LAYER) == 0)
+                    validation = true;
+        }
+        free(lp);
+        if (!validation) {
+            snprintf(err, err_size, "validation was asked for but %s is not installed", VALIDATION_LAYER);
+            return VITVK_ERR_UNSUPPORTED;
+        }
+        layers[layer_count++] = VALIDATION_LAYER;
+        if (debug_utils)
+            ext_names[ext_count++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+    }
+
+    VkApplicationInfo app = {
+        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+        .pApplicationName = "vitvk",
+        .pEngineName = "vitvk",
+        .engineVersion = VK_MAKE_API_VERSION(0, VITVK_VERSION_MAJOR, VITVK_VERSION_MINOR, VITVK_VERSION_PATCH),
+        .apiVersion = api,
+    };
+    VkDebugUtilsMessengerCreateInfoEXT dbg = {
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = debug_callback,
+        .pUserData = o->ctx,
+    };
+    VkInstanceCreateInfo ici = {
+        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+        /* Messages from vkCreateInstance/vkDestroyInstance themselves. */
+        .pNext = (validation && debug_utils && o->ctx) ? &dbg : NULL,
+        .flags = flags,
+        .pApplicationInfo = &app,
+        .enabledLayerCount = layer_count,
+        .ppEnabledLayerNames = layers,
+        .enabledExtensionCount = ext_count,
+        .ppEnabledExtensionNames = ext_names,
+    };
+    VkInstance inst;
+    VkResult r = vki->vkCreateInstance(&ici, NULL, &inst);
+    if (r != VK_SUCCESS) {
+        snprintf(err, err_size, "vkCreateInstance failed: %s", vk_result_name(r));
+        return r == VK_ERROR_INCOMPATIBLE_DRIVER ? VITVK_ERR_NO_DEVICE : VITVK_ERR_VULKAN;
+    }
+    const char *missing = load_instance(vki, inst);
+    if (missing) {
+        PFN_vkDestroyInstance destroy = (PFN_vkDestroyInstance)vki->vkGetInstanceProcAddr(inst, "vkDestroyInstance");
+        if (destroy)
+            destroy(inst, NULL);
+        snprintf(err, err_size, "the Vulkan loader lacks %s", missing);
+        return VITVK_ERR_NO_DEVICE;
+    }
+    *out_inst = inst;
+    *out_api = api;
+    *out_validation = validation && debug_utils;
+    return VITVK_OK;
+}
+
+/* Lists physical devices (allocated array, caller frees). */
+static vitvk_status list_physical(const vk_instance_table *vki, VkInstance inst, VkPhysicalDevice **out,
+                                  uint32_t *count, char *err, size_t err_size)
+{
+    uint32_t n = 0;
+    VkResult r = vki->vkEnumeratePhysicalDevices(inst, &n, NULL);
+    if (r != VK_SUCCESS || n == 0) {
+        snprintf(err, err_size, "no Vulkan device found (install a Vulkan driver, e.g. mesa-vulkan-drivers)");
+        return VITVK_ERR_NO_DEVICE;
+    }
+    VkPhysicalDevice *pds = calloc(n, sizeof *pds);
+    if (!pds) {
+        snprintf(err, err_size, "out of host memory");
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    r = vki->vkEnumeratePhysicalDevices(inst, &n, pds);
+    if (r != VK_SUCCESS && r != VK_INCOMPLETE) {
+        free(pds);
+        snprintf(err, err_size, "vkEnumeratePhysicalDevices failed: %s", vk_result_name(r));
+        return VITVK_ERR_VULKAN;
+    }
+    *out = pds;
+    *count = n;
+    return VITVK_OK;
+}
+
+static void set_err(char *err, size_t err_size, const char *msg)
+{
+    if (err && err_size)
+        snprintf(err, err_size, "%s", msg);
+}
+
+vitvk_status vitvk_enumerate_devices(vitvk_device_info *infos, uint32_t *count, char *err, size_t err_size)
+{
+    char msg[VK_ERR_SIZE] = "";
+    if (!count) {
+        set_err(err, err_size, "count is NULL");
+        return VITVK_ERR_INVALID_ARGUMENT;
+    }
+    vk_instance_table vki;
+    VkInstance inst;
+    uint32_t api;
+    bool validation;
+    instance_opts o = {0};
+    vitvk_status st = create_instance(&vki, &o, &inst, &api, &validation, msg, sizeof msg);
+    if (st != VITVK_OK) {
+        set_err(err, err_size, msg);
+        return st;
+    }
+    VkPhysicalDevice *pds = NULL;
+    uint32_t n = 0;
+    st = list_physical(&vki, inst, &pds, &n, msg, sizeof msg);
+    if (st == VITVK_OK) {
+        if (infos) {
+            uint32_t w = n < *count ? n : *count;
+            for (uint32_t i = 0; i < w; i++) {
+                probe p;
+                probe_device(&vki, pds[i], api, i, &p);
+                infos[i] = p.info;
+            }
+            *count = w;
+        } else {
+            *count = n;
+        }
+    } else {
+        set_err(err, err_size, msg);
+    }
+    free(pds);
+    vki.vkDestroyInstance(inst, NULL);
+    return st;
+}
+
+/* ---- device ------------------------------------------------------ */
+
+static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t api)
+{
+    vk_instance_table *vki = &ctx->vki;
+    uint32_t nq = 0;
+    vki->vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, NULL);
+    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    if (!qf)
+        return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    vki->vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, qf);
+    /* Prefer a compute queue without graphics: it is the async-compute
+     * queue on GPUs that have one, and never worse. */
+    uint32_t family = UINT32_MAX;
+    for (uint32_t i = 0; i < nq; i++)
+        if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) &&
+            qf[i].timestampValidBits) {
+            family = i;
+            break;
+        }
+    if (family == UINT32_MAX)
+        for (uint32_t i = 0; i < nq; i++)
+            if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) {
+                family = i;
+                break;
+            }
+    free(qf);
+    if (family == UINT32_MAX)
+        return vk_fail(ctx, VITVK_ERR_NO_DEVICE, "%s has no compute queue", p->info.name);
+
+    float prio = 1.0f;
+    VkDeviceQueueCreateInfo qci = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+        .queueFamilyIndex = family,
+        .queueCount = 1,
+        .pQueuePriorities = &prio,
+    };
+    const char *exts[4];
+    uint32_t ne = 0;
+    if (p->ext_portability)
+        exts[ne++] = "VK_KHR_portability_subset";
+    if (api < VK_API_VERSION_1_2 && p->caps.fp16_arith)
+        exts[ne++] = "VK_KHR_shader_float16_int8";
+
+    VkPhysicalDeviceShaderFloat16Int8Features f16a = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES,
+        .shaderFloat16 = p->caps.fp16_arith,
+    };
+    VkPhysicalDevice16BitStorageFeatures f16s = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES,
+        .storageBuffer16BitAccess = p->caps.storage16,
+        .pNext = p->caps.fp16_arith ? &f16a : NULL,
+    };
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f16s};
+    VkDeviceCreateInfo dci = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = &f2,
+        .queueCreateInfoCount = 1,
+        .pQueueCreateInfos = &qci,
+        .enabledExtensionCount = ne,
+        .ppEnabledExtensionNames = exts,
+    };
+    vitvk_status st = vk_check(ctx, vki->vkCreateDevice(ctx->physical, &dci, NULL, &ctx->device), "vkCreateDevice");
+    if (st != VITVK_OK)
+        return st;
+    ctx->owns_device = true;
+    ctx->queue_family = family;
+    return VITVK_OK;
+}
+
+static vitvk_status finish_context(vitvk_context *ctx)
+{
+    const char *missing = load_device(&ctx->vkd, &ctx->vki, ctx->device);
+    if (missing)
+        return vk_fail(ctx, VITVK_ERR_VULKAN, "the device lacks %s", missing);
+    if (!ctx->queue)
+        ctx->vkd.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+    ctx->vki.vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memprops);
+
+    VkCommandPoolCreateInfo pci = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = ctx->queue_family,
+    };
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateCommandPool(ctx->device, &pci, NULL, &ctx->cmd_pool),
+                               "vkCreateCommandPool");
+    if (st != VITVK_OK)
+        return st;
+    VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    return vk_check(ctx, ctx->vkd.vkCreateFence(ctx->device, &fci, NULL, &ctx->fence), "vkCreateFence");
+}
+
+vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_context **out, char *err,
+                                  size_t err_size)
+{
+    vitvk_context_desc desc = {0};
+    if (desc_in)
+        desc = *desc_in;
+    if (!out) {
+        set_err(err, err_size, "out is NULL");
+        return VITVK_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    vitvk_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        set_err(err, err_size, "out of host memory");
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    ctx->log = desc.log;
+    ctx->log_user = desc.log_user;
+    vitvk_status st = VITVK_OK;
+    char msg[VK_ERR_SIZE] = "";
+
+    if (desc.adopt_device) {
+        if (!desc.vk_instance || !desc.vk_physical_device || !desc.vk_device || !desc.vk_queue ||
+            !desc.vk_get_instance_proc_addr) {
+            set_err(err, err_size, "adopting a device needs vk_instance, vk_physical_device, vk_device, vk_queue "
+                                   "and vk_get_instance_proc_addr");
+            free(ctx);
+            return VITVK_ERR_INVALID_ARGUMENT;
+        }
+        load_global(&ctx->vki, (PFN_vkGetInstanceProcAddr)desc.vk_get_instance_proc_addr);
+        ctx->instance = (VkInstance)desc.vk_instance;
+        ctx->physical = (VkPhysicalDevice)desc.vk_physical_device;
+        ctx->device = (VkDevice)desc.vk_device;
+        ctx->queue = (VkQueue)desc.vk_queue;
+        ctx->queue_family = desc.vk_queue_family;
+        const char *missing = load_instance(&ctx->vki, ctx->instance);
+        if (missing) {
+            snprintf(msg, sizeof msg, "the adopted instance lacks %s", missing);
+            st = VITVK_ERR_VULKAN;
+            goto fail;
+        }
+        uint32_t api = desc.vk_api_version ? desc.vk_api_version : VK_API_VERSION_1_1;
+        probe p;
+        probe_device(&ctx->vki, ctx->physical, api, 0, &p);
+        ctx->info = p.info;
+        ctx->caps = p.caps;
+        /* Only what the host enabled may be used. */
+        ctx->caps.storage16 = p.caps.storage16 && desc.vk_storage16_enabled;
+        ctx->caps.fp16_arith = false;
+        ctx->info.storage16 = ctx->caps.storage16;
+    } else {
+        instance_opts o = {.validation = desc.enable_validation != 0, .ctx = ctx};
+        uint32_t api;
+        bool messenger;
+        st = create_instance(&ctx->vki, &o, &ctx->instance, &api, &messenger, msg, sizeof msg);
+        if (st != VITVK_OK)
+            goto fail;
+        ctx->owns_instance = true;
+        if (messenger && ctx->vki.vkCreateDebugUtilsMessengerEXT) {
+            VkDebugUtilsMessengerCreateInfoEXT dbg = {
+                .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+                .messageSeverity =
+                    VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+                .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                               VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                               VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+                .pfnUserCallback = debug_callback,
+                .pUserData = ctx,
+            };
+            VkResult r = ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &dbg, NULL, &ctx->messenger);
+            if (r != VK_SUCCESS) {
+                snprintf(msg, sizeof msg, "vkCreateDebugUtilsMessengerEXT failed: %s", vk_result_name(r));
+                st = VITVK_ERR_VULKAN;
+                goto fail;
+            }
+        }
+        VkPhysicalDevice *pds = NULL;
+        uint32_t n = 0;
+        st = list_physical(&ctx->vki, ctx->instance, &pds, &n, msg, sizeof msg);
+        if (st != VITVK_OK)
+            goto fail;
+        probe best = {0};
+        int best_rank = 99;
+        uint32_t chosen = UINT32_MAX;
+        for (uint32_t i = 0; i < n; i++) {
+            probe p;
+            bool ok = probe_device(&ctx->vki, pds[i], api, i, &p);
+            if (desc.use_device_index) {
+                if (i == desc.device_index) {
+                    if (!ok) {
+                        snprintf(msg, sizeof msg, "device %u (%s) supports only Vulkan 1.0; 1.1 is needed", i,
+                                 p.info.name);
+                        st = VITVK_ERR_UNSUPPORTED;
+                    }
+                    best = p;
+                    chosen = i;
+                }
+                continue;
+            }
+            if (ok && type_rank(p.info.type) < best_rank) {
+                best_rank = type_rank(p.info.type);
+                best = p;
+                chosen = i;
+            }
+        }
+        if (chosen != UINT32_MAX)
+            ctx->physical = pds[chosen];
+        free(pds);
+        if (st != VITVK_OK)
+            goto fail;
+        if (chosen == UINT32_MAX) {
+            if (desc.use_device_index)
+                snprintf(msg, sizeof msg, "no Vulkan device %u: %u device%s found (see `vit-vk-cli devices`)",
+                         desc.device_index, n, n == 1 ? "" : "s");
+            else
+                snprintf(msg, sizeof msg, "no Vulkan 1.1 device found");
+            st = VITVK_ERR_NO_DEVICE;
+            goto fail;
+        }
+        ctx->info = best.info;
+        ctx->caps = best.caps;
+        st = create_device(ctx, &best, best.api_version);
+        if (st != VITVK_OK) {
+            snprintf(msg, sizeof msg, "%s", ctx->last_error);
+            goto fail;
+        }
+    }
+    st = finish_context(ctx);
+    if (st != VITVK_OK) {
+        snprintf(msg, sizeof msg, "%s", ctx->last_error);
+        goto fail;
+    }
+    ctx->last_error[0] = 0;
+    *out = ctx;
+    return VITVK_OK;
+
+fail:
+    set_err(err, err_size, msg);
+    vitvk_context_destroy(ctx);
+    return st;
+}
+
+void vitvk_context_destroy(vitvk_context *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->device && ctx->vkd.vkDeviceWaitIdle) {
+        /* A borrowed device may be busy with the host's work: wait for our
+         * queue only. */
+        if (ctx->owns_device)
+            ctx->vkd.vkDeviceWaitIdle(ctx->device);
+        else if (ctx->queue)
+            ctx->vkd.vkQueueWaitIdle(ctx->queue);
+        vk_kernels_destroy(ctx);
+        if (ctx->fence)
+            ctx->vkd.vkDestroyFence(ctx->device, ctx->fence, NULL);
+        if (ctx->cmd_pool)
+            ctx->vkd.vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+        if (ctx->owns_device)
+            ctx->vkd.vkDestroyDevice(ctx->device, NULL);
+    }
+    if (ctx->owns_instance && ctx->instance) {
+        if (ctx->messenger && ctx->vki.vkDestroyDebugUtilsMessengerEXT)
+            ctx->vki.vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+        ctx->vki.vkDestroyInstance(ctx->instance, NULL);
+    }
+    free(ctx);
+}
+
+const char *vitvk_context_last_error(const vitvk_context *ctx)
+{
+    return ctx ? ctx->last_error : "no context";
+}
+
+void vitvk_context_device_info(const vitvk_context *ctx, vitvk_device_info *out)
+{
+    if (ctx && out)
+        *out = ctx->info;
+}
+
+uint32_t vitvk_context_validation_errors(const vitvk_context *ctx)
+{
+    return ctx ? ctx->validation_messages : 0;
+}
+
+/* ---- one-time submissions ---------------------------------------- */
+
+vitvk_status vk_submit_wait(vitvk_context *ctx, VkCommandBuffer cmd)
+{
+    VkSubmitInfo si = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &cmd,
+    };
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkResetFences(ctx->device, 1, &ctx->fence), "vkResetFences");
+    if (st != VITVK_OK)
+        return st;
+    st = vk_check(ctx, ctx->vkd.vkQueueSubmit(ctx->queue, 1, &si, ctx->fence), "vkQueueSubmit");
+    if (st != VITVK_OK)
+        return st;
+    return vk_check(ctx, ctx->vkd.vkWaitForFences(ctx->device, 1, &ctx->fence, VK_TRUE, UINT64_MAX),
+                    "vkWaitForFences");
+}
+
+vitvk_status vk_begin_once(vitvk_context *ctx, VkCommandBuffer *out)
+{
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = ctx->cmd_pool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkAllocateCommandBuffers(ctx->device, &ai, out),
+                               "vkAllocateCommandBuffers");
+    if (st != VITVK_OK)
+        return st;
+    VkCommandBufferBeginInfo bi = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    };
+    st = vk_check(ctx, ctx->vkd.vkBeginCommandBuffer(*out, &bi), "vkBeginCommandBuffer");
+    if (st != VITVK_OK)
+        ctx->vkd.vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, out);
+    return st;
+}
+
+vitvk_status vk_end_once(vitvk_context *ctx, VkCommandBuffer cmd)
+{
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+    if (st == VITVK_OK)
+        st = vk_submit_wait(ctx, cmd);
+    ctx->vkd.vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &cmd);
+    return st;
+}

@@ -1,0 +1,125 @@
+/* image.h - image decoding and Hugging Face-compatible preprocessing on the
+ * host. Decoding gives 8-bit RGB the way PIL's Image.open(...).convert("RGB")
+ * does; preprocessing reproduces transformers' image processors (resize,
+ * center crop, rescale, normalise) so that pixel_values match transformers'.
+ *
+ * transformers 5 has two backends for the same processor class and they do
+ * not give the same numbers:
+ *   - "torchvision" (the default whenever torchvision is installed): resize
+ *     with torch's antialiased uint8 kernels (PIL's filters, but 16-bit
+ *     coefficients of varying precision), rescale and normalise fused into
+ *     (x - mean/f) / (std/f) in float32;
+ *   - "pil" (ViTImageProcessorPil, backend="pil", or no torchvision): resize
+ *     with PIL (22-bit coefficients), rescale in float64 then float32, then
+ *     (x - mean) / std in float32.
+ * preproc_config.backend picks one; both are reproduced bit for bit.
+ *
+ * Errors are returned as vitvk_status with a one-line message written to err
+ * (may be NULL); messages name the file where there is one. */
+#ifndef VITVK_IMAGE_H
+#define VITVK_IMAGE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "vitvk.h"
+
+typedef struct img_rgb8 {
+    uint32_t width, height;
+    uint8_t *pixels; /* height * width * 3 bytes, row-major RGB; free with img_free */
+} img_rgb8;
+
+/* Decodes PNG or JPEG (chosen by the file's magic bytes, not its name).
+ * Images larger than max_pixels (0 = VITVK_MAX_IMAGE_PIXELS) are refused from
+ * the header, before any pixel is decoded (VITVK_ERR_LIMIT). Malformed or
+ * truncated files give VITVK_ERR_FORMAT.
+ *
+ * What "like PIL" means here:
+ *   PNG  - alpha is dropped, not composited; 16-bit RGB(A) and grey+alpha keep
+ *          the high byte; 16-bit grey is clipped to 0..255 (PIL's "I" mode);
+ *          1/2/4-bit grey is scaled to 0..255; palette indices past the PLTE
+ *          map to grey (i, i, i) as in PIL's default palette; gamma, colour
+ *          profiles and tRNS are ignored; bytes after the image data (IEND,
+ *          trailing chunks) are not read.
+ *   JPEG - libjpeg's accurate integer IDCT and fancy upsampling (PIL's
+ *          defaults); grey is replicated; CMYK/YCCK is taken as Adobe-inverted
+ *          and converted with PIL's CMYK->RGB formula; 12-bit JPEGs and other
+ *          component counts are refused; a file that ends before the last
+ *          scanline is an error (PIL: "image file is truncated"); EXIF
+ *          orientation is not applied (Image.open does not apply it). */
+vitvk_status img_decode_file(const char *path, size_t max_pixels, img_rgb8 *out,
+                             char *err, size_t err_size);
+/* Same from memory; `name` is used in messages. */
+vitvk_status img_decode_memory(const uint8_t *data, size_t size, const char *name,
+                               size_t max_pixels, img_rgb8 *out, char *err, size_t err_size);
+void img_free(img_rgb8 *img); /* NULL-safe, leaves a zeroed struct */
+
+/* PIL resampling filters, numbered as PIL / transformers' `resample`. */
+enum { IMG_NEAREST = 0, IMG_LANCZOS = 1, IMG_BILINEAR = 2, IMG_BICUBIC = 3, IMG_BOX = 4, IMG_HAMMING = 5 };
+
+/* Which transformers backend to reproduce (see the top of this file). */
+enum { PREPROC_BACKEND_TORCHVISION = 0, PREPROC_BACKEND_PIL = 1 };
+
+typedef struct preproc_config {
+    char processor_type[64];  /* "ViTImageProcessor", ... */
+    int do_resize;
+    uint32_t size_height, size_width; /* when size is {height, width} */
+    uint32_t shortest_edge;           /* when size is {shortest_edge}; 0 otherwise */
+    int resample;
+    int do_center_crop;
+    uint32_t crop_height, crop_width;
+    int do_rescale;
+    double rescale_factor;
+    int do_normalize;
+    float image_mean[3], image_std[3];
+    int backend;              /* PREPROC_BACKEND_*; the JSON never says, so the
+                                 default (torchvision) stays unless the caller
+                                 or a "...Pil" processor type changes it */
+} preproc_config;
+
+/* ViTImageProcessor's defaults: resize to 224x224 bilinear, rescale 1/255,
+ * normalise with mean 0.5, std 0.5, no crop, torchvision backend. */
+void preproc_config_defaults(preproc_config *cfg);
+
+/* Parses preprocessor_config.json text; keys that are absent (or null) keep
+ * the values already in *cfg (call preproc_config_defaults first). A key of
+ * the wrong type or out of range is VITVK_ERR_FORMAT naming the key. `size`
+ * and `crop_size` may be {height, width}, {shortest_edge} (size only) or a
+ * bare integer (a square, as transformers reads old configs). */
+vitvk_status preproc_config_parse(const char *json, size_t len, const char *name,
+                                  preproc_config *cfg, char *err, size_t err_size);
+vitvk_status preproc_config_load(const char *path, preproc_config *cfg, char *err, size_t err_size);
+
+/* Size of the tensor preprocess_image produces. */
+void preproc_output_size(const preproc_config *cfg, uint32_t in_w, uint32_t in_h,
+                         uint32_t *out_w, uint32_t *out_h);
+
+/* RGB8 image -> 3 x out_h x out_w floats (CHW), as transformers does. */
+vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, float *out,
+                              char *err, size_t err_size);
+
+/* Resizes src to out_w x out_h as the backend's resize does with filter
+ * `resample` (IMG_*). Torchvision has no BOX or HAMMING (transformers raises)
+ * and replaces LANCZOS by BICUBIC; for BOX and HAMMING this falls back to
+ * PIL's result. dst receives a new image (free with img_free). An unchanged
+ * size gives an exact copy, as both backends do. */
+vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int resample,
+                        int backend, img_rgb8 *dst, char *err, size_t err_size);
+
+/* ---- shared by the image sources, not for other callers ---- */
+
+/* Formats a one-line message into err (no-op when err is NULL). */
+void img_errorf(char *err, size_t err_size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Refuses zero sizes (FORMAT) and more than max_pixels (0 = default; LIMIT). */
+vitvk_status img_check_dimensions(const char *name, uint64_t width, uint64_t height,
+                                  size_t max_pixels, char *err, size_t err_size);
+/* Reads a whole file (at most max_bytes) into a new buffer, NUL-terminated. */
+vitvk_status img_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *size,
+                           char *err, size_t err_size);
+vitvk_status img_decode_png(const uint8_t *data, size_t size, const char *name, size_t max_pixels,
+                            img_rgb8 *out, char *err, size_t err_size);
+vitvk_status img_decode_jpeg(const uint8_t *data, size_t size, const char *name, size_t max_pixels,
+                             img_rgb8 *out, char *err, size_t err_size);
+#endif

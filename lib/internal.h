@@ -1,0 +1,217 @@
+/* internal.h - the objects shared by the library's files: context, buffers,
+ * arenas, kernels and the recorder. Not installed. */
+#ifndef VITVK_INTERNAL_H
+#define VITVK_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vitvk.h"
+#include "vkfuncs.h"
+
+#define VK_ERR_SIZE 1024
+
+/* ---- context ------------------------------------------------------ */
+
+typedef struct vk_kernel vk_kernel;
+
+/* Shaders embedded at build time; one entry per (kernel, precision). */
+typedef enum vk_shader_id {
+    SH_GEMM,
+    SH_GEMM_W16,      /* fp16 variant: only W is half (A and C fp32) */
+    SH_LAYERNORM,
+    SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
+    SH_ATTENTION,
+    SH_PATCHIFY,
+    SH_EMBED,
+    SH_SOFTMAX,
+    SH_GELU,
+    SH_COUNT
+} vk_shader_id;
+
+typedef struct vk_caps {
+    bool storage16;        /* storageBuffer16BitAccess usable (enabled on the device) */
+    bool fp16_arith;       /* shaderFloat16 available */
+    uint32_t subgroup_size;
+    uint32_t shared_memory;
+    uint64_t max_storage_range;
+    uint64_t max_alloc_size;
+    uint32_t max_group_count[3];
+    uint32_t max_group_invocations;
+    uint64_t non_coherent_atom;
+    uint64_t min_storage_align;
+    VkPhysicalDeviceType type;
+    uint32_t vendor_id;
+} vk_caps;
+
+struct vitvk_context {
+    vk_instance_table vki;
+    vk_device_table vkd;
+    VkInstance instance;
+    VkPhysicalDevice physical;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    bool owns_instance, owns_device;
+    VkDebugUtilsMessengerEXT messenger;
+    uint32_t validation_messages;
+
+    VkPhysicalDeviceMemoryProperties memprops;
+    vk_caps caps;
+    vitvk_device_info info;
+
+    VkCommandPool cmd_pool; /* for one-time uploads and plan command buffers */
+    VkFence fence;
+
+    vk_kernel *kernels[SH_COUNT][2]; /* [shader][0 = fp32, 1 = fp16], made on first use */
+
+    vitvk_log_fn log;
+    void *log_user;
+    char last_error[VK_ERR_SIZE];
+};
+
+/* Records a formatted message as the context's last error and returns
+ * `status`, so that callers can write `return vk_fail(ctx, st, ...)`. */
+vitvk_status vk_fail(vitvk_context *ctx, vitvk_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Translates a VkResult into a status and last-error message naming `what`. */
+vitvk_status vk_check(vitvk_context *ctx, VkResult r, const char *what);
+void vk_log(vitvk_context *ctx, vitvk_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+const char *vk_result_name(VkResult r);
+
+/* Submits one command buffer to the context's queue and waits for it. */
+vitvk_status vk_submit_wait(vitvk_context *ctx, VkCommandBuffer cmd);
+/* Allocates and begins a one-time command buffer from the context's pool. */
+vitvk_status vk_begin_once(vitvk_context *ctx, VkCommandBuffer *out);
+/* Ends, submits, waits for and frees a command buffer from vk_begin_once. */
+vitvk_status vk_end_once(vitvk_context *ctx, VkCommandBuffer cmd);
+
+/* ---- memory (memory.c) ------------------------------------------- */
+
+typedef struct vk_buffer {
+    VkBuffer buffer;
+    VkDeviceSize offset; /* within its memory block */
+    VkDeviceSize size;   /* bytes requested */
+    void *mapped;        /* host pointer when the memory is mapped, else NULL */
+    uint32_t block;      /* index of the arena block */
+} vk_buffer;
+
+typedef enum vk_mem_kind {
+    VK_MEM_DEVICE,   /* device-local; mapped too when the device is UMA */
+    VK_MEM_UPLOAD,   /* host-visible, written by the host */
+    VK_MEM_READBACK  /* host-visible (cached if possible), read by the host */
+} vk_mem_kind;
+
+/* An arena creates buffers, then backs all of them with as few memory
+ * allocations as the device allows (vk_arena_commit). Buffers are valid
+ * only after commit and live until the arena is destroyed. */
+typedef struct vk_arena {
+    vitvk_context *ctx;
+    vk_mem_kind kind;
+    vk_buffer **buffers;
+    size_t count, cap;
+    VkDeviceMemory *blocks;
+    void **block_maps;
+    bool *block_coherent;
+    uint32_t block_count;
+    uint64_t bytes;
+    bool committed;
+} vk_arena;
+
+void vk_arena_init(vk_arena *a, vitvk_context *ctx, vk_mem_kind kind);
+/* Creates a storage/transfer buffer of `size` bytes (0 is rounded up to 4). */
+vitvk_status vk_arena_add(vk_arena *a, VkDeviceSize size, const char *what, vk_buffer **out);
+vitvk_status vk_arena_commit(vk_arena *a);
+void vk_arena_destroy(vk_arena *a);
+/* After host writes to a mapped buffer / before host reads from one. */
+vitvk_status vk_buffer_flush(vk_arena *a, const vk_buffer *b);
+vitvk_status vk_buffer_invalidate(vk_arena *a, const vk_buffer *b);
+/* Copies host bytes into a committed buffer of `arena`: directly when it is
+ * mapped, else through a temporary staging buffer (blocking). */
+vitvk_status vk_upload(vitvk_context *ctx, vk_arena *arena, vk_buffer *dst, const void *src, size_t size);
+
+/* ---- kernels (kernel.c) ------------------------------------------ */
+
+#define VK_MAX_BINDINGS 8
+#define VK_MAX_SPEC 12
+#define VK_MAX_PUSH 64
+
+typedef struct vk_pipeline_entry {
+    uint32_t spec[VK_MAX_SPEC];
+    uint32_t spec_count;
+    VkPipeline pipeline;
+} vk_pipeline_entry;
+
+/* A kernel is one SPIR-V module with its layout; pipelines are made per
+ * set of specialization constants (tile sizes, activation, ...) and
+ * cached for the life of the context. */
+struct vk_kernel {
+    vk_shader_id id;
+    uint32_t bindings;
+    uint32_t push_size;
+    VkShaderModule module;
+    VkDescriptorSetLayout set_layout;
+    VkPipelineLayout layout;
+    vk_pipeline_entry *pipelines;
+    size_t pipeline_count, pipeline_cap;
+};
+
+/* The kernel for a shader in a precision (fp16 = storage type half). */
+vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_kernel **out);
+/* A pipeline for the given specialization constants (ids 0..count-1). */
+vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t *spec,
+                                uint32_t count, VkPipeline *out);
+void vk_kernels_destroy(vitvk_context *ctx);
+
+/* ---- recorder (recorder.c) --------------------------------------- */
+
+/* One prepared dispatch: its pipeline, descriptor set (written once at plan
+ * time), push constants and group counts, and which bindings it writes. */
+typedef struct vk_dispatch {
+    vk_kernel *kernel;
+    VkPipeline pipeline;
+    VkDescriptorSet set;
+    const vk_buffer *buffers[VK_MAX_BINDINGS];
+    uint32_t write_mask; /* bit i: binding i is written */
+    uint8_t push[VK_MAX_PUSH];
+    uint32_t groups[3];
+    const char *label;
+} vk_dispatch;
+
+/* The list of dispatches of a plan, with the descriptor pool that backs
+ * their sets. */
+typedef struct vk_program {
+    vitvk_context *ctx;
+    vk_dispatch *items;
+    size_t count, cap;
+    VkDescriptorPool pool;
+} vk_program;
+
+void vk_program_init(vk_program *p, vitvk_context *ctx);
+/* Appends a dispatch; buffers are bound in order to bindings 0..n-1. */
+vitvk_status vk_program_add(vk_program *p, vk_kernel *k, const uint32_t *spec, uint32_t spec_count,
+                            const vk_buffer *const *buffers, uint32_t nbuf, uint32_t write_mask,
+                            const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
+                            uint32_t gz, const char *label);
+/* Creates the descriptor pool and writes every set. Call once, after the
+ * buffers are committed and before recording. */
+vitvk_status vk_program_finalize(vk_program *p);
+/* Records every dispatch into cmd, inserting a barrier wherever a dispatch
+ * touches a buffer that an earlier one wrote (or writes one an earlier one
+ * read) since the last barrier. */
+void vk_program_record(const vk_program *p, VkCommandBuffer cmd);
+void vk_program_destroy(vk_program *p);
+
+/* Number of workgroups needed to cover n items with groups of size g. */
+static inline uint32_t vk_div_up(uint64_t n, uint32_t g) { return (uint32_t)((n + g - 1) / g); }
+
+#endif

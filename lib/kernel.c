@@ -1,0 +1,181 @@
+/* kernel.c - SPIR-V modules, layouts and specialised pipelines.
+ *
+ * Every shader takes only storage buffers (bindings 0..n-1) and push
+ * constants, so one layout shape serves all of them. Pipelines are made per
+ * set of specialization constants and cached in the context. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "shaders_all.h" /* generated: spv_<name>_f32 / spv_<name>_f16 arrays */
+
+typedef struct shader_desc {
+    const char *name;
+    const uint32_t *code[2];
+    size_t size[2];
+    uint32_t bindings;
+    uint32_t push_size;
+} shader_desc;
+
+/* Each entry names its fp32 and fp16 SPIR-V: variants are compiled from
+ * one source with different storage macros (see CMakeLists.txt). */
+#define SHADER(id, n, v32, v16, nb, push)                                              \
+    [id] = {#n, {spv_##n##_##v32, spv_##n##_##v16}, {sizeof spv_##n##_##v32, sizeof spv_##n##_##v16}, \
+            nb, push}
+
+static const shader_desc shaders[SH_COUNT] = {
+    SHADER(SH_GEMM, gemm, f32, f16, 5, 32),
+    SHADER(SH_GEMM_W16, gemm, f32, w16, 5, 32),
+    SHADER(SH_LAYERNORM, layernorm, f32, f16, 4, 24),
+    SHADER(SH_LAYERNORM_O32, layernorm, f32, o32, 4, 24),
+    SHADER(SH_ATTENTION, attention, f32, f16, 2, 24),
+    SHADER(SH_PATCHIFY, patchify, f32, f16, 2, 24),
+    SHADER(SH_EMBED, embed, f32, f16, 4, 16),
+    SHADER(SH_SOFTMAX, softmax, f32, f32, 2, 8),
+    SHADER(SH_GELU, gelu, f32, f16, 2, 8),
+};
+
+static void kernel_free(vitvk_context *ctx, vk_kernel *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->pipeline_count; i++)
+        ctx->vkd.vkDestroyPipeline(ctx->device, k->pipelines[i].pipeline, NULL);
+    free(k->pipelines);
+    if (k->layout)
+        ctx->vkd.vkDestroyPipelineLayout(ctx->device, k->layout, NULL);
+    if (k->set_layout)
+        ctx->vkd.vkDestroyDescriptorSetLayout(ctx->device, k->set_layout, NULL);
+    if (k->module)
+        ctx->vkd.vkDestroyShaderModule(ctx->device, k->module, NULL);
+    free(k);
+}
+
+vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_kernel **out)
+{
+    vk_kernel **slot = &ctx->kernels[id][fp16 ? 1 : 0];
+    if (*slot) {
+        *out = *slot;
+        return VITVK_OK;
+    }
+    if (fp16 && !ctx->caps.storage16)
+        return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: fp16 precision needs storageBuffer16BitAccess",
+                       ctx->info.name);
+    const shader_desc *d = &shaders[id];
+    vk_kernel *k = calloc(1, sizeof *k);
+    if (!k)
+        return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    k->id = id;
+    k->bindings = d->bindings;
+    k->push_size = d->push_size;
+
+    VkShaderModuleCreateInfo smci = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = d->size[fp16 ? 1 : 0],
+        .pCode = d->code[fp16 ? 1 : 0],
+    };
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateShaderModule(ctx->device, &smci, NULL, &k->module),
+                               "vkCreateShaderModule");
+    VkDescriptorSetLayoutBinding b[VK_MAX_BINDINGS];
+    for (uint32_t i = 0; i < d->bindings; i++)
+        b[i] = (VkDescriptorSetLayoutBinding){
+            .binding = i,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        };
+    VkDescriptorSetLayoutCreateInfo dslci = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = d->bindings,
+        .pBindings = b,
+    };
+    if (st == VITVK_OK)
+        st = vk_check(ctx, ctx->vkd.vkCreateDescriptorSetLayout(ctx->device, &dslci, NULL, &k->set_layout),
+                      "vkCreateDescriptorSetLayout");
+    VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = d->push_size};
+    VkPipelineLayoutCreateInfo plci = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &k->set_layout,
+        .pushConstantRangeCount = d->push_size ? 1 : 0,
+        .pPushConstantRanges = &pcr,
+    };
+    if (st == VITVK_OK)
+        st = vk_check(ctx, ctx->vkd.vkCreatePipelineLayout(ctx->device, &plci, NULL, &k->layout),
+                      "vkCreatePipelineLayout");
+    if (st != VITVK_OK) {
+        kernel_free(ctx, k);
+        return st;
+    }
+    *slot = k;
+    *out = k;
+    return VITVK_OK;
+}
+
+vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t *spec, uint32_t count,
+                                VkPipeline *out)
+{
+    if (count > VK_MAX_SPEC)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "internal: too many specialization constants");
+    for (size_t i = 0; i < k->pipeline_count; i++) {
+        vk_pipeline_entry *e = &k->pipelines[i];
+        if (e->spec_count == count && memcmp(e->spec, spec, count * sizeof *spec) == 0) {
+            *out = e->pipeline;
+            return VITVK_OK;
+        }
+    }
+    if (k->pipeline_count == k->pipeline_cap) {
+        size_t nc = k->pipeline_cap ? k->pipeline_cap * 2 : 4;
+        vk_pipeline_entry *np = realloc(k->pipelines, nc * sizeof *np);
+        if (!np)
+            return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        k->pipelines = np;
+        k->pipeline_cap = nc;
+    }
+    VkSpecializationMapEntry map[VK_MAX_SPEC];
+    for (uint32_t i = 0; i < count; i++)
+        map[i] = (VkSpecializationMapEntry){.constantID = i, .offset = i * 4, .size = 4};
+    VkSpecializationInfo si = {
+        .mapEntryCount = count,
+        .pMapEntries = map,
+        .dataSize = count * 4,
+        .pData = spec,
+    };
+    VkComputePipelineCreateInfo cpci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage =
+            {
+                .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                .module = k->module,
+                .pName = "main",
+                .pSpecializationInfo = count ? &si : NULL,
+            },
+        .layout = k->layout,
+    };
+    VkPipeline pipe;
+    char what[96];
+    snprintf(what, sizeof what, "vkCreateComputePipelines (%s)", shaders[k->id].name);
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &cpci, NULL,
+                                                                      &pipe),
+                               what);
+    if (st != VITVK_OK)
+        return st;
+    vk_pipeline_entry *e = &k->pipelines[k->pipeline_count++];
+    memset(e, 0, sizeof *e);
+    memcpy(e->spec, spec, count * sizeof *spec);
+    e->spec_count = count;
+    e->pipeline = pipe;
+    *out = pipe;
+    return VITVK_OK;
+}
+
+void vk_kernels_destroy(vitvk_context *ctx)
+{
+    for (int i = 0; i < SH_COUNT; i++)
+        for (int p = 0; p < 2; p++) {
+            kernel_free(ctx, ctx->kernels[i][p]);
+            ctx->kernels[i][p] = NULL;
+        }
+}

@@ -1,0 +1,21 @@
+/* attention.c - the multi-head self-attention operator. */
+#include <math.h>
+#include <string.h>
+
+#include "ops.h"
+
+vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv, const vk_buffer *out,
+                          uint32_t N, uint32_t T, uint32_t H, uint32_t D, const char *label)
+{
+    vk_kernel *k;
+    vitvk_status st = vk_kernel_get(p->ctx, SH_ATTENTION, fp16, &k);
+    if (st != VITVK_OK)
+        return st;
+    uint32_t hd = D / H;
+    uint32_t spec[2] = {t->attn_wg, hd};
+    float scale = 1.0f / sqrtf((float)hd);
+    uint32_t push[6] = {T, H, D, 0, 0, 0};
+    memcpy(&push[4], &scale, 4);
+    const vk_buffer *bufs[2] = {qkv, out};
+    return vk_program_add(p, k, spec, 2, bufs, 2, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N, label);
+}

@@ -1,0 +1,21 @@
+/* gemm.c - the GEMM operator: bias, activation and residual fused in. */
+#include <string.h>
+
+#include "ops.h"
+
+vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
+                     const char *label)
+{
+    vk_kernel *k;
+    vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM, fp16, &k);
+    if (st != VITVK_OK)
+        return st;
+    uint32_t spec[6] = {t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL};
+    uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
+    /* Absent operands are bound to a buffer that is never read (the
+     * specialization constant removes the load), keeping one layout. */
+    const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
+    uint32_t gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
+    uint32_t gy = vk_div_up(g->M, t->gemm_tm);
+    return vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
+}

@@ -1,0 +1,75 @@
+/* ops.h - the operators a forward pass is built from. Each appends one
+ * prepared dispatch to a vk_program; the kernel and its pipelines are
+ * owned by the context (made once, reused by every plan).
+ *
+ * `fp16` selects the kernel variant whose storage is half precision;
+ * arithmetic is fp32 in every variant. Sizes are in elements. */
+#ifndef VITVK_OPS_H
+#define VITVK_OPS_H
+#include "../internal.h"
+
+/* Activation codes, as in shaders/common.glsl. */
+typedef enum vk_act {
+    VK_ACT_NONE = 0,
+    VK_ACT_GELU = 1,
+    VK_ACT_GELU_TANH = 2,
+    VK_ACT_QUICK_GELU = 3,
+    VK_ACT_RELU = 4,
+    VK_ACT_SILU = 5,
+    VK_ACT_TANH = 6
+} vk_act;
+
+/* Maps a transformers hidden_act name to a code; -1 if unknown. */
+int vk_act_from_name(const char *name);
+
+/* Tile sizes and workgroup sizes for the device (tuning.c). */
+typedef struct vk_tuning {
+    uint32_t gemm_wg, gemm_tm, gemm_tn;
+    uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
+    uint32_t attn_wg;
+    uint32_t elem_wg;    /* elementwise kernels */
+} vk_tuning;
+void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
+
+typedef enum vk_gemm_kind {
+    VK_GEMM_SAME,  /* A, W, C in the plan's precision */
+    VK_GEMM_W16    /* fp16 plans: W half, A and C fp32 (classifier heads) */
+} vk_gemm_kind;
+
+/* C[M,N] (row stride ldc) = act(A[M,K] (row stride lda) * W[K,N] + bias)
+ * (+ res[M,N], row stride ldr). bias and res may be NULL. */
+typedef struct vk_gemm_args {
+    const vk_buffer *a, *w, *bias, *res, *c;
+    uint32_t M, N, K, lda, ldc, ldr;
+    vk_act act;
+} vk_gemm_args;
+vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
+                     const char *label);
+
+/* rows of D values: in (row stride in_stride) -> out (row stride
+ * out_stride). out32: in fp16 plans, write fp32. */
+vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out32, const vk_buffer *in,
+                          const vk_buffer *gamma, const vk_buffer *beta, const vk_buffer *out, uint32_t rows,
+                          uint32_t D, uint32_t in_stride, uint32_t out_stride, float eps, const char *label);
+
+/* qkv [N*T, 3D] -> out [N*T, D], H heads of head_dim D/H. */
+vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv, const vk_buffer *out,
+                          uint32_t N, uint32_t T, uint32_t H, uint32_t D, const char *label);
+
+/* pixels [N,C,H,W] fp32 -> rows [N*(H/P)*(W/P), C*P*P]. */
+vitvk_status op_patchify(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *pixels,
+                         const vk_buffer *out, uint32_t N, uint32_t C, uint32_t H, uint32_t W, uint32_t P);
+
+/* patches [N*(T-1), D], cls [D], pos [T, D] -> tokens [N*T, D]. */
+vitvk_status op_embed(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *patches,
+                      const vk_buffer *cls, const vk_buffer *pos, const vk_buffer *out, uint32_t N, uint32_t T,
+                      uint32_t D);
+
+/* fp32 rows x cols -> fp32 probabilities. */
+vitvk_status op_softmax(vk_program *p, const vk_tuning *t, const vk_buffer *in, const vk_buffer *out,
+                        uint32_t rows, uint32_t cols);
+
+/* Elementwise activation, count values. */
+vitvk_status op_activation(vk_program *p, const vk_tuning *t, bool fp16, vk_act act, const vk_buffer *in,
+                           const vk_buffer *out, uint32_t count);
+#endif

@@ -1,0 +1,32 @@
+/* tuning.c - tile and workgroup sizes per device class.
+ *
+ * lavapipe runs each workgroup on one CPU thread, 8 invocations per SIMD
+ * step: small groups spread work over the cores, and a wide register block
+ * amortises loads. GPUs want more invocations per group. */
+#include <string.h>
+
+#include "ops.h"
+
+int vk_act_from_name(const char *name)
+{
+    static const struct { const char *name; vk_act act; } table[] = {
+        {"gelu", VK_ACT_GELU},           {"gelu_python", VK_ACT_GELU},
+        {"gelu_new", VK_ACT_GELU_TANH},  {"gelu_pytorch_tanh", VK_ACT_GELU_TANH},
+        {"gelu_fast", VK_ACT_GELU_TANH}, {"quick_gelu", VK_ACT_QUICK_GELU},
+        {"relu", VK_ACT_RELU},           {"silu", VK_ACT_SILU},
+        {"swish", VK_ACT_SILU},          {"tanh", VK_ACT_TANH},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(name, table[i].name) == 0)
+            return (int)table[i].act;
+    return -1;
+}
+
+void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
+{
+    if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        *t = (vk_tuning){.gemm_wg = 16, .gemm_tm = 4, .gemm_tn = 4, .rows_wg = 8, .attn_wg = 8, .elem_wg = 64};
+    } else {
+        *t = (vk_tuning){.gemm_wg = 64, .gemm_tm = 4, .gemm_tn = 4, .rows_wg = 64, .attn_wg = 64, .elem_wg = 256};
+    }
+}

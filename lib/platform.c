@@ -1,0 +1,313 @@
+/* platform.c - see platform.h. Everything OS-specific in the library lives
+ * here, so the rest is plain C11. Define PLAT_NO_MMAP to build (and test)
+ * the portable stdio fallback on a POSIX system. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* fstat, mmap, O_CLOEXEC under -std=c11 */
+#endif
+#include "platform.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#if (defined(__unix__) || defined(__APPLE__)) && !defined(PLAT_NO_MMAP)
+#define PLAT_POSIX 1
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#else
+#define PLAT_POSIX 0
+#endif
+
+#if defined(_WIN32)
+#include <direct.h>
+#define PLAT_MKDIR(p) _mkdir(p)
+#define PLAT_SEP_IS(c) ((c) == '/' || (c) == '\\')
+#define PLAT_SEP '\\'
+#else
+#define PLAT_MKDIR(p) mkdir((p), 0777)
+#define PLAT_SEP_IS(c) ((c) == '/')
+#define PLAT_SEP '/'
+#endif
+
+#ifndef S_ISDIR
+#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
+#endif
+#ifndef S_ISREG
+#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
+#endif
+
+static void set_err(char *err, size_t err_size, const char *fmt, ...)
+{
+    if (!err || err_size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+}
+
+static vitvk_status errno_status(int e)
+{
+    return e == ENOMEM ? VITVK_ERR_OUT_OF_HOST_MEMORY : VITVK_ERR_IO;
+}
+
+int plat_is_dir(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int plat_file_exists(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+#if PLAT_POSIX
+
+vitvk_status plat_map_file(const char *path, plat_map *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    int flags = O_RDONLY;
+#ifdef O_CLOEXEC
+    flags |= O_CLOEXEC; /* the host program may fork/exec while a model is open */
+#endif
+    int fd = open(path, flags);
+    if (fd < 0) {
+        int e = errno;
+        set_err(err, err_size, "%s: %s", path, strerror(e));
+        return errno_status(e);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        set_err(err, err_size, "%s: %s", path, strerror(e));
+        return errno_status(e);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        set_err(err, err_size, "%s: is a directory", path);
+        return VITVK_ERR_IO;
+    }
+    /* a FIFO or device has no meaningful size and cannot be mapped */
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        set_err(err, err_size, "%s: not a regular file", path);
+        return VITVK_ERR_IO;
+    }
+    if (st.st_size < 0 || (uintmax_t)st.st_size > (uintmax_t)SIZE_MAX) {
+        close(fd);
+        set_err(err, err_size, "%s: file too large for this address space", path);
+        return VITVK_ERR_LIMIT;
+    }
+    size_t size = (size_t)st.st_size;
+    if (size == 0) { /* mmap of length 0 is EINVAL */
+        close(fd);
+        return VITVK_OK;
+    }
+    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd); /* the mapping keeps the file referenced */
+    if (p == MAP_FAILED) {
+        set_err(err, err_size, "%s: mmap: %s", path, strerror(e));
+        return e == ENOMEM ? VITVK_ERR_OUT_OF_HOST_MEMORY : VITVK_ERR_IO;
+    }
+    out->data = p;
+    out->size = size;
+    out->impl_base = p;
+    out->impl_len = size;
+    out->impl_mapped = 1;
+    return VITVK_OK;
+}
+
+void plat_unmap(plat_map *m)
+{
+    if (!m)
+        return;
+    if (m->impl_base) {
+        if (m->impl_mapped)
+            munmap(m->impl_base, m->impl_len);
+        else
+            free(m->impl_base);
+    }
+    memset(m, 0, sizeof *m);
+}
+
+#else /* stdio fallback */
+
+vitvk_status plat_map_file(const char *path, plat_map *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    if (plat_is_dir(path)) {
+        set_err(err, err_size, "%s: is a directory", path);
+        return VITVK_ERR_IO;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        set_err(err, err_size, "%s: %s", path, strerror(e));
+        return errno_status(e);
+    }
+    /* Read in growing chunks rather than trusting ftell, whose long is 32
+     * bits on some systems. */
+    size_t cap = 0, size = 0;
+    uint8_t *buf = NULL;
+    for (;;) {
+        if (size == cap) {
+            size_t ncap = cap ? cap * 2 : (size_t)1 << 20;
+            if (ncap < cap) {
+                free(buf);
+                fclose(f);
+                set_err(err, err_size, "%s: file too large for this address space", path);
+                return VITVK_ERR_LIMIT;
+            }
+            uint8_t *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                set_err(err, err_size, "%s: out of memory reading the file", path);
+                return VITVK_ERR_OUT_OF_HOST_MEMORY;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + size, 1, cap - size, f);
+        size += got;
+        if (got == 0 || size < cap) {
+            if (ferror(f)) {
+                free(buf);
+                fclose(f);
+                set_err(err, err_size, "%s: read error", path);
+                return VITVK_ERR_IO;
+            }
+            if (feof(f))
+                break;
+        }
+    }
+    fclose(f);
+    if (size == 0) {
+        free(buf);
+        return VITVK_OK;
+    }
+    out->data = buf;
+    out->size = size;
+    out->impl_base = buf;
+    out->impl_len = size;
+    out->impl_mapped = 0;
+    return VITVK_OK;
+}
+
+void plat_unmap(plat_map *m)
+{
+    if (!m)
+        return;
+    free(m->impl_base);
+    memset(m, 0, sizeof *m);
+}
+
+#endif
+
+vitvk_status plat_read_text(const char *path, char **out, size_t *len, size_t max_bytes,
+                            char *err, size_t err_size)
+{
+    *out = NULL;
+    if (len)
+        *len = 0;
+    plat_map m;
+    vitvk_status s = plat_map_file(path, &m, err, err_size);
+    if (s != VITVK_OK)
+        return s;
+    if (m.size > max_bytes) {
+        set_err(err, err_size, "%s: %zu bytes, more than the %zu allowed", path, m.size,
+                max_bytes);
+        plat_unmap(&m);
+        return VITVK_ERR_LIMIT;
+    }
+    char *buf = malloc(m.size + 1);
+    if (!buf) {
+        set_err(err, err_size, "%s: out of memory", path);
+        plat_unmap(&m);
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    if (m.size)
+        memcpy(buf, m.data, m.size);
+    buf[m.size] = '\0';
+    if (len)
+        *len = m.size;
+    plat_unmap(&m);
+    *out = buf;
+    return VITVK_OK;
+}
+
+int plat_path_join(const char *dir, const char *name, char *buf, size_t bufsize)
+{
+    if (!buf || bufsize == 0)
+        return 0;
+    buf[0] = '\0';
+    size_t dl = strlen(dir), nl = strlen(name);
+    int need_sep = dl > 0 && !PLAT_SEP_IS(dir[dl - 1]);
+    size_t total = dl + (size_t)need_sep + nl;
+    if (total < dl || total >= bufsize)
+        return 0;
+    memcpy(buf, dir, dl);
+    if (need_sep)
+        buf[dl] = PLAT_SEP;
+    memcpy(buf + dl + (size_t)need_sep, name, nl);
+    buf[total] = '\0';
+    return 1;
+}
+
+static vitvk_status make_one_dir(const char *path, char *err, size_t err_size)
+{
+    if (PLAT_MKDIR(path) == 0)
+        return VITVK_OK;
+    int e = errno;
+    /* any failure on something that is already a directory is fine: mkdir
+     * of an existing but unwritable parent may report EACCES, not EEXIST */
+    if (plat_is_dir(path))
+        return VITVK_OK;
+    if (e == EEXIST) {
+        set_err(err, err_size, "%s: exists and is not a directory", path);
+        return VITVK_ERR_IO;
+    }
+    set_err(err, err_size, "%s: cannot create directory: %s", path, strerror(e));
+    return VITVK_ERR_IO;
+}
+
+vitvk_status plat_make_dirs(const char *path, char *err, size_t err_size)
+{
+    size_t n = strlen(path);
+    if (n == 0) {
+        set_err(err, err_size, "empty directory name");
+        return VITVK_ERR_INVALID_ARGUMENT;
+    }
+    char *tmp = malloc(n + 1);
+    if (!tmp) {
+        set_err(err, err_size, "%s: out of memory", path);
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    memcpy(tmp, path, n + 1);
+    /* Create each prefix that ends just before a separator; a leading
+     * separator (absolute path) is skipped because "" is not a directory. */
+    for (size_t i = 1; i < n; i++) {
+        if (!PLAT_SEP_IS(tmp[i]) || PLAT_SEP_IS(tmp[i - 1]))
+            continue;
+        char c = tmp[i];
+        tmp[i] = '\0';
+        vitvk_status s = make_one_dir(tmp, err, err_size);
+        tmp[i] = c;
+        if (s != VITVK_OK) {
+            free(tmp);
+            return s;
+        }
+    }
+    vitvk_status s = make_one_dir(tmp, err, err_size);
+    free(tmp);
+    return s;
+}

@@ -1,0 +1,347 @@
+/* vit.c - the ViT forward plan: buffers sized once for a batch, every
+ * dispatch prepared, and the whole pass recorded into one command buffer
+ * that each run replays.
+ *
+ *   pixels -> patchify -> GEMM (patch projection) -> embed ([CLS] + pos)
+ *   per layer:  LN1 -> GEMM qkv -> attention -> GEMM proj (+ residual)
+ *               LN2 -> GEMM fc1 (+ activation) -> GEMM fc2 (+ residual)
+ *   LN (token 0 only) -> pooled -> [pooler dense+tanh] -> classifier -> softmax
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "half.h"
+#include "model.h"
+#include "ops/ops.h"
+
+struct vitvk_plan {
+    vitvk_model *model;
+    vitvk_context *ctx;
+    uint32_t batch;
+    bool keep_hidden;
+    uint32_t last_n;
+
+    vk_arena act;      /* device activations */
+    vk_arena upload;   /* host -> device */
+    vk_arena readback; /* device -> host */
+    vk_buffer *pixels, *patches, *pemb, *h, *qkv, *attn, *mlp;
+    vk_buffer **hidden; /* keep_hidden ? layers + 1 : 2 (ping-pong) */
+    uint32_t hidden_count;
+    vk_buffer *pooled, *pooled2, *logits, *probs;
+    vk_buffer *up_pixels, *rb_logits, *rb_pooled, *rb_probs;
+
+    vk_program prog;
+    VkCommandBuffer cmd;
+};
+
+static vitvk_status plan_buffers(vitvk_plan *p)
+{
+    const vitvk_model *m = p->model;
+    const vit_config *c = &m->cfg;
+    uint64_t B = p->batch, T = m->tokens, D = c->hidden, I = c->intermediate;
+    uint64_t np = m->patches_per_image, Kp = (uint64_t)c->channels * c->patch * c->patch;
+    uint64_t es = m->fp16 ? 2 : 4;
+    uint64_t pix = B * c->channels * c->image_h * c->image_w * 4;
+    uint64_t K = m->num_labels;
+    vitvk_status st = VITVK_OK;
+#define ACT(b, bytes, what)                                  \
+    if (st == VITVK_OK)                                      \
+        st = vk_arena_add(&p->act, (bytes), what, &(b));
+    ACT(p->pixels, pix, "the input pixels")
+    ACT(p->patches, B * np * Kp * es, "the patch rows")
+    ACT(p->pemb, B * np * D * es, "the patch embeddings")
+    ACT(p->h, B * T * D * es, "the normalised hidden states")
+    ACT(p->qkv, B * T * 3 * D * es, "the query/key/value projections")
+    ACT(p->attn, B * T * D * es, "the attention output")
+    ACT(p->mlp, B * T * I * es, "the MLP hidden layer")
+    for (uint32_t i = 0; i < p->hidden_count; i++)
+        ACT(p->hidden[i], B * T * D * es, "the residual stream")
+    ACT(p->pooled, B * D * 4, "the pooled output")
+    if (m->has_pooler)
+        ACT(p->pooled2, B * D * 4, "the pooler output")
+    if (m->has_classifier) {
+        ACT(p->logits, B * K * 4, "the logits")
+        ACT(p->probs, B * K * 4, "the probabilities")
+    }
+#undef ACT
+    if (st == VITVK_OK)
+        st = vk_arena_add(&p->upload, pix, "the input staging buffer", &p->up_pixels);
+    if (st == VITVK_OK)
+        st = vk_arena_add(&p->readback, B * D * 4, "the pooled readback buffer", &p->rb_pooled);
+    if (st == VITVK_OK && m->has_classifier) {
+        st = vk_arena_add(&p->readback, B * K * 4, "the logits readback buffer", &p->rb_logits);
+        if (st == VITVK_OK)
+            st = vk_arena_add(&p->readback, B * K * 4, "the probabilities readback buffer", &p->rb_probs);
+    }
+    if (st == VITVK_OK)
+        st = vk_arena_commit(&p->act);
+    if (st == VITVK_OK)
+        st = vk_arena_commit(&p->upload);
+    if (st == VITVK_OK)
+        st = vk_arena_commit(&p->readback);
+    return st;
+}
+
+static vitvk_status plan_dispatches(vitvk_plan *p)
+{
+    const vitvk_model *m = p->model;
+    const vit_config *c = &m->cfg;
+    vk_tuning t;
+    vk_tuning_for(p->ctx, &t);
+    bool f16 = m->fp16;
+    uint32_t B = p->batch, T = m->tokens, D = c->hidden, I = c->intermediate;
+    uint32_t np = m->patches_per_image, Kp = c->channels * c->patch * c->patch;
+    uint32_t M = B * T;
+    vk_program *g = &p->prog;
+
+    vitvk_status st = op_patchify(g, &t, f16, p->pixels, p->patches, B, c->channels, c->image_h, c->image_w, c->patch);
+    vk_gemm_args pe = {.a = p->patches, .w = m->patch_w, .bias = m->patch_b, .c = p->pemb,
+                       .M = B * np, .N = D, .K = Kp, .lda = Kp, .ldc = D};
+    if (st == VITVK_OK)
+        st = op_gemm(g, &t, f16, VK_GEMM_SAME, &pe, "patch projection");
+    if (st == VITVK_OK)
+        st = op_embed(g, &t, f16, p->pemb, m->cls, m->pos, p->hidden[0], B, T, D);
+
+    for (uint32_t l = 0; st == VITVK_OK && l < c->layers; l++) {
+        const vit_layer_weights *w = &m->layers[l];
+        /* keep_hidden: x_l in hidden[l]; otherwise two buffers alternate
+         * (x -> y after attention -> x after the MLP). */
+        const vk_buffer *x = p->keep_hidden ? p->hidden[l] : p->hidden[0];
+        const vk_buffer *y = p->keep_hidden ? p->hidden[l + 1] : p->hidden[1];
+        const vk_buffer *x_next = p->keep_hidden ? p->hidden[l + 1] : p->hidden[0];
+        st = op_layernorm(g, &t, f16, false, x, w->ln1_g, w->ln1_b, p->h, M, D, D, D, c->eps, "layernorm");
+        vk_gemm_args qkv = {.a = p->h, .w = w->qkv_w, .bias = w->qkv_b, .c = p->qkv,
+                            .M = M, .N = 3 * D, .K = D, .lda = D, .ldc = 3 * D};
+        if (st == VITVK_OK)
+            st = op_gemm(g, &t, f16, VK_GEMM_SAME, &qkv, "qkv projection");
+        if (st == VITVK_OK)
+            st = op_attention(g, &t, f16, p->qkv, p->attn, B, T, c->heads, D, "attention");
+        vk_gemm_args proj = {.a = p->attn, .w = w->proj_w, .bias = w->proj_b, .res = x, .c = y,
+                             .M = M, .N = D, .K = D, .lda = D, .ldc = D, .ldr = D};
+        if (st == VITVK_OK)
+            st = op_gemm(g, &t, f16, VK_GEMM_SAME, &proj, "attention output");
+        if (st == VITVK_OK)
+            st = op_layernorm(g, &t, f16, false, y, w->ln2_g, w->ln2_b, p->h, M, D, D, D, c->eps, "layernorm");
+        vk_gemm_args fc1 = {.a = p->h, .w = w->fc1_w, .bias = w->fc1_b, .c = p->mlp,
+                            .M = M, .N = I, .K = D, .lda = D, .ldc = I, .act = (vk_act)c->act};
+        if (st == VITVK_OK)
+            st = op_gemm(g, &t, f16, VK_GEMM_SAME, &fc1, "mlp fc1");
+        vk_gemm_args fc2 = {.a = p->mlp, .w = w->fc2_w, .bias = w->fc2_b, .res = y, .c = x_next,
+                            .M = M, .N = D, .K = I, .lda = I, .ldc = D, .ldr = D};
+        if (st == VITVK_OK)
+            st = op_gemm(g, &t, f16, VK_GEMM_SAME, &fc2, "mlp fc2");
+    }
+    /* Only token 0 feeds the heads, so only its row is normalised. */
+    const vk_buffer *last = p->keep_hidden ? p->hidden[c->layers] : p->hidden[0];
+    if (st == VITVK_OK)
+        st = op_layernorm(g, &t, f16, true, last, m->lnf_g, m->lnf_b, p->pooled, B, D, T * D, D, c->eps,
+                          "final layernorm");
+    if (st == VITVK_OK && m->has_pooler) {
+        vk_gemm_args pl = {.a = p->pooled, .w = m->pool_w, .bias = m->pool_b, .c = p->pooled2,
+                           .M = B, .N = D, .K = D, .lda = D, .ldc = D, .act = VK_ACT_TANH};
+        st = op_gemm(g, &t, f16, VK_GEMM_W16, &pl, "pooler");
+    }
+    if (st == VITVK_OK && m->has_classifier) {
+        vk_gemm_args hd = {.a = p->pooled, .w = m->head_w, .bias = m->head_b, .c = p->logits,
+                           .M = B, .N = m->num_labels, .K = D, .lda = D, .ldc = m->num_labels};
+        st = op_gemm(g, &t, f16, VK_GEMM_W16, &hd, "classifier");
+        if (st == VITVK_OK)
+            st = op_softmax(g, &t, p->logits, p->probs, B, m->num_labels);
+    }
+    if (st == VITVK_OK)
+        st = vk_program_finalize(g);
+    return st;
+}
+
+static void buffer_barrier(const vitvk_context *ctx, VkCommandBuffer cmd, VkPipelineStageFlags src,
+                           VkAccessFlags src_access, VkPipelineStageFlags dst, VkAccessFlags dst_access)
+{
+    VkMemoryBarrier mb = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = src_access,
+        .dstAccessMask = dst_access,
+    };
+    ctx->vkd.vkCmdPipelineBarrier(cmd, src, dst, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+static void copy(const vitvk_context *ctx, VkCommandBuffer cmd, const vk_buffer *src, const vk_buffer *dst)
+{
+    VkBufferCopy r = {.size = src->size < dst->size ? src->size : dst->size};
+    ctx->vkd.vkCmdCopyBuffer(cmd, src->buffer, dst->buffer, 1, &r);
+}
+
+static vitvk_status plan_record(vitvk_plan *p)
+{
+    vitvk_context *ctx = p->ctx;
+    VkCommandBufferAllocateInfo ai = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+        .commandPool = ctx->cmd_pool,
+        .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+        .commandBufferCount = 1,
+    };
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkAllocateCommandBuffers(ctx->device, &ai, &p->cmd),
+                               "vkAllocateCommandBuffers");
+    if (st != VITVK_OK)
+        return st;
+    VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    st = vk_check(ctx, ctx->vkd.vkBeginCommandBuffer(p->cmd, &bi), "vkBeginCommandBuffer");
+    if (st != VITVK_OK)
+        return st;
+    VkCommandBuffer cmd = p->cmd;
+    copy(ctx, cmd, p->up_pixels, p->pixels);
+    /* The previous replay's reads of every buffer must finish before this
+     * one overwrites them: the queue orders submissions, but memory
+     * accesses need this barrier (it also covers the upload). */
+    buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                   VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                   VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    vk_program_record(&p->prog, cmd);
+    buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                   VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+    const vk_buffer *pooled = p->model->has_pooler ? p->pooled2 : p->pooled;
+    copy(ctx, cmd, pooled, p->rb_pooled);
+    if (p->model->has_classifier) {
+        copy(ctx, cmd, p->logits, p->rb_logits);
+        copy(ctx, cmd, p->probs, p->rb_probs);
+    }
+    buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                   VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+    return vk_check(ctx, ctx->vkd.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+}
+
+vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out)
+{
+    if (!model)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = model->ctx;
+    if (!out)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "vitvk_plan_create: out is NULL");
+    *out = NULL;
+    uint32_t batch = desc && desc->batch ? desc->batch : 1;
+    if (batch > 4096)
+        return vk_fail(ctx, VITVK_ERR_LIMIT, "batch %u is over the limit 4096", batch);
+    vitvk_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    p->model = model;
+    p->ctx = ctx;
+    p->batch = batch;
+    p->keep_hidden = desc && desc->keep_hidden_states;
+    p->hidden_count = p->keep_hidden ? model->cfg.layers + 1 : 2;
+    vk_arena_init(&p->act, ctx, VK_MEM_DEVICE);
+    vk_arena_init(&p->upload, ctx, VK_MEM_UPLOAD);
+    vk_arena_init(&p->readback, ctx, VK_MEM_READBACK);
+    vk_program_init(&p->prog, ctx);
+    vitvk_status st = VITVK_OK;
+    p->hidden = calloc(p->hidden_count, sizeof *p->hidden);
+    if (!p->hidden)
+        st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    if (st == VITVK_OK)
+        st = plan_buffers(p);
+    if (st == VITVK_OK)
+        st = plan_dispatches(p);
+    if (st == VITVK_OK)
+        st = plan_record(p);
+    if (st != VITVK_OK) {
+        vitvk_plan_destroy(p);
+        return st;
+    }
+    *out = p;
+    return VITVK_OK;
+}
+
+void vitvk_plan_destroy(vitvk_plan *p)
+{
+    if (!p)
+        return;
+    vitvk_context *ctx = p->ctx;
+    if (p->cmd)
+        ctx->vkd.vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &p->cmd);
+    vk_program_destroy(&p->prog);
+    vk_arena_destroy(&p->act);
+    vk_arena_destroy(&p->upload);
+    vk_arena_destroy(&p->readback);
+    free(p->hidden);
+    free(p);
+}
+
+uint64_t vitvk_plan_activation_bytes(const vitvk_plan *p)
+{
+    return p ? p->act.bytes + p->upload.bytes + p->readback.bytes : 0;
+}
+
+vitvk_status vitvk_plan_run(vitvk_plan *p, const float *pixels, uint32_t n, float *logits, float *pooled)
+{
+    if (!p)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = p->ctx;
+    const vit_config *c = &p->model->cfg;
+    if (!pixels || n == 0 || n > p->batch)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "vitvk_plan_run: need 1 to %u images and their pixels",
+                       p->batch);
+    if (logits && !p->model->has_classifier)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "this model has no classifier: ask for pooled only");
+    size_t per = (size_t)c->channels * c->image_h * c->image_w;
+    memcpy(p->up_pixels->mapped, pixels, per * n * sizeof(float));
+    /* Images past n keep whatever was there: their rows are computed and
+     * ignored, which is cheaper than a second recording per size. */
+    vitvk_status st = vk_buffer_flush(&p->upload, p->up_pixels);
+    if (st == VITVK_OK)
+        st = vk_submit_wait(ctx, p->cmd);
+    if (st == VITVK_OK)
+        st = vk_buffer_invalidate(&p->readback, p->rb_pooled);
+    if (st != VITVK_OK)
+        return st;
+    p->last_n = n;
+    if (pooled)
+        memcpy(pooled, p->rb_pooled->mapped, (size_t)n * c->hidden * sizeof(float));
+    if (logits) {
+        st = vk_buffer_invalidate(&p->readback, p->rb_logits);
+        if (st == VITVK_OK)
+            memcpy(logits, p->rb_logits->mapped, (size_t)n * p->model->num_labels * sizeof(float));
+    }
+    return st;
+}
+
+vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *out)
+{
+    if (!p)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = p->ctx;
+    if (!p->keep_hidden)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "the plan was created without keep_hidden_states");
+    if (index >= p->hidden_count || !out || p->last_n == 0)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "hidden state %u: no such state or no run yet", index);
+    const vk_buffer *src = p->hidden[index];
+    vk_arena rb;
+    vk_arena_init(&rb, ctx, VK_MEM_READBACK);
+    vk_buffer *dst;
+    vitvk_status st = vk_arena_add(&rb, src->size, "hidden state readback", &dst);
+    if (st == VITVK_OK)
+        st = vk_arena_commit(&rb);
+    VkCommandBuffer cmd;
+    if (st == VITVK_OK)
+        st = vk_begin_once(ctx, &cmd);
+    if (st == VITVK_OK) {
+        buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                       VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+        copy(ctx, cmd, src, dst);
+        buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
+                       VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT);
+        st = vk_end_once(ctx, cmd);
+    }
+    if (st == VITVK_OK)
+        st = vk_buffer_invalidate(&rb, dst);
+    if (st == VITVK_OK) {
+        size_t count = (size_t)p->last_n * p->model->tokens * p->model->cfg.hidden;
+        if (p->model->fp16) {
+            const uint16_t *h = dst->mapped;
+            for (size_t i = 0; i < count; i++)
+                out[i] = vk_f16_to_f32(h[i]);
+        } else {
+            memcpy(out, dst->mapped, count * sizeof(float));
+        }
+    }
+    vk_arena_destroy(&rb);
+    return st;
+}

@@ -1,0 +1,49 @@
+#!/bin/sh
+# vit-vk-cli end to end: classify the 397 digits test PNGs and compare with
+# PyTorch's predictions; infer the shared vit-tiny fixtures in both
+# precisions and compare with transformers' logits and hidden states.
+#   cli_test.sh CLI CHECK_CLASSIFY COMPARE_TENSORS DATA_DIR MODEL_DIR WORK_DIR
+set -u
+cli=$1 check=$2 compare=$3 data=$4 model=$5 work=$6
+rm -rf "$work" && mkdir -p "$work" || exit 1
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+run() { # run DESCRIPTION COMMAND...
+    desc=$1
+    shift
+    if "$@" >"$work/log" 2>&1; then ok "$desc"; else bad "$desc"; sed 's/^/     /' "$work/log" | tail -20; fi
+}
+
+for p in fp32 fp16; do
+    if "$cli" classify --model "$model" --precision $p --json "$data"/digits/test-png/*.png >"$work/digits-$p.jsonl" \
+        2>"$work/err"; then ok "classify 397 digits ($p)"; else bad "classify 397 digits ($p)"; cat "$work/err"; fi
+    run "digits top-1 vs PyTorch ($p)" "$check" "$data/digits/expected.json" "$work/digits-$p.jsonl" 0.995 0.94
+    cat "$work/log"
+done
+
+for f in vit-tiny vit-tiny-f16 vit-tiny-bf16; do
+    for p in fp32 fp16; do
+        if [ $p = fp32 ]; then tol=1e-3; else tol=3e-2; fi
+        run "infer $f ($p)" "$cli" infer --model "$data/fixtures/$f" --precision $p --hidden-states \
+            --input "$data/fixtures/$f/reference.safetensors" --output "$work/$f-$p.safetensors"
+        for t in logits hidden_states.0 hidden_states.2; do
+            run "$f $p $t within $tol" "$compare" "$work/$f-$p.safetensors" \
+                "$data/fixtures/$f/reference.safetensors" $t $tol
+            cat "$work/log"
+        done
+    done
+done
+
+run "infer the bundled sample input" "$cli" infer --model "$model" --input "$model/samples/input.safetensors" \
+    --output "$work/sample-out.safetensors"
+run "classify table output" "$cli" classify --model "$model" --top-k 3 "$model"/samples/*.png
+grep -q "seven" "$work/log" && ok "table names the labels" || bad "table names the labels"
+run "devices" "$cli" devices
+run "devices --json" "$cli" devices --json
+for c in classify infer devices; do
+    run "$c --help" "$cli" $c --help
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

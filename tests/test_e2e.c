@@ -1,0 +1,214 @@
+/* test_e2e.c - the whole model against transformers' outputs.
+ *
+ * Shared fixtures (tests/data/fixtures: vit-tiny in F32, F16 and BF16
+ * weights) and extra plain-ViT configurations (tests/data/vit-extra, made
+ * by tests/reference/make_extra_cases.py with an independent PyTorch
+ * implementation checked against the fixtures): logits, pooled output and
+ * every hidden state, in fp32 and fp16 precision, batch as stored. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safetensors.h"
+#include "vitvk.h"
+
+/* The bounds the project promises (README, "Accuracy"). */
+#define TOL_FP32 1e-3
+#define TOL_FP16 3e-2
+
+static unsigned validation_messages;
+
+static void count_validation(void *user, vitvk_log_level level, const char *msg)
+{
+    (void)user;
+    if (level >= VITVK_LOG_WARNING && strncmp(msg, "validation:", 11) == 0) {
+        validation_messages++;
+        fprintf(stderr, "%s\n", msg);
+    }
+}
+
+static const char *data_dir(void)
+{
+    const char *d = getenv("VITVK_TEST_DATA");
+    return d ? d : "tests/data";
+}
+
+static float *tensor_f32(const st_archive *a, const char *name, const st_tensor **out)
+{
+    const st_tensor *t = st_find(a, name);
+    if (!t)
+        return NULL;
+    float *v = malloc((size_t)t->numel * sizeof *v);
+    char err[512];
+    ck_assert_msg(st_to_f32(t, v, err, sizeof err) == VITVK_OK, "%s", err);
+    if (out)
+        *out = t;
+    return v;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= m))
+            m = isnan(d) ? INFINITY : d;
+    }
+    return m;
+}
+
+/* Runs one model directory in one precision and compares everything the
+ * reference has. */
+static void check_model(const char *rel, vitvk_precision prec)
+{
+    char dir[1024], refpath[1100], err[1024];
+    snprintf(dir, sizeof dir, "%s/%s", data_dir(), rel);
+    snprintf(refpath, sizeof refpath, "%s/reference.safetensors", dir);
+    st_archive *ref;
+    ck_assert_msg(st_open_file(refpath, &ref, err, sizeof err) == VITVK_OK, "%s", err);
+    const st_tensor *pt;
+    float *pixels = tensor_f32(ref, "pixel_values", &pt);
+    ck_assert_ptr_nonnull(pixels);
+    uint32_t N = (uint32_t)pt->shape[0];
+
+    vitvk_context_desc cd = {.enable_validation = 1, .log = count_validation};
+    vitvk_context *ctx;
+    ck_assert_msg(vitvk_context_create(&cd, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
+    vitvk_model_desc md = {.precision = prec};
+    vitvk_model *model;
+    ck_assert_msg(vitvk_model_load(ctx, dir, &md, &model) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
+    vitvk_model_info info;
+    vitvk_model_get_info(model, &info);
+    vitvk_plan_desc pd = {.batch = N, .keep_hidden_states = 1};
+    vitvk_plan *plan;
+    ck_assert_msg(vitvk_plan_create(model, &pd, &plan) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
+
+    float *logits = info.num_labels ? malloc((size_t)N * info.num_labels * sizeof(float)) : NULL;
+    float *pooled = malloc((size_t)N * info.pooled_size * sizeof(float));
+    ck_assert_msg(vitvk_plan_run(plan, pixels, N, logits, pooled) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
+
+    double tol = prec == VITVK_PRECISION_FP16 ? TOL_FP16 : TOL_FP32;
+    const char *pname = prec == VITVK_PRECISION_FP16 ? "fp16" : "fp32";
+    const st_tensor *t;
+    float *want = tensor_f32(ref, "logits", &t);
+    if (want) {
+        ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * info.num_labels);
+        double d = max_abs_diff(logits, want, (size_t)t->numel);
+        printf("%-32s %s logits      max|diff| %.3g\n", rel, pname, d);
+        ck_assert_msg(d <= tol, "%s %s: logits differ by %g (bound %g)", rel, pname, d, tol);
+        free(want);
+    }
+    want = tensor_f32(ref, "pooled", &t);
+    if (want) {
+        ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * info.pooled_size);
+        double d = max_abs_diff(pooled, want, (size_t)t->numel);
+        printf("%-32s %s pooled      max|diff| %.3g\n", rel, pname, d);
+        ck_assert_msg(d <= tol, "%s %s: pooled differs by %g (bound %g)", rel, pname, d, tol);
+        free(want);
+    }
+    ck_assert_msg(want || info.num_labels, "%s: reference has neither logits nor pooled", rel);
+    /* Hidden states: the residual stream grows with depth, so the bound is
+     * relative to its scale (max |reference|, at least 1). */
+    float *got = malloc((size_t)N * info.num_tokens * info.hidden_size * sizeof(float));
+    for (uint32_t l = 0; l <= info.num_layers; l++) {
+        char name[64];
+        snprintf(name, sizeof name, "hidden_states.%u", l);
+        want = tensor_f32(ref, name, &t);
+        ck_assert_msg(want != NULL, "%s: reference lacks %s", rel, name);
+        ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * info.num_tokens * info.hidden_size);
+        ck_assert_int_eq(vitvk_plan_read_hidden_state(plan, l, got), VITVK_OK);
+        double scale = 1;
+        for (int64_t i = 0; i < t->numel; i++)
+            scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
+        double d = max_abs_diff(got, want, (size_t)t->numel);
+        printf("%-32s %s %-17s max|diff| %.3g (scale %.3g)\n", rel, pname, name, d, scale);
+        ck_assert_msg(d <= tol * scale, "%s %s: %s differs by %g (bound %g x %g)", rel, pname, name, d, tol, scale);
+        free(want);
+    }
+    free(got);
+    free(logits);
+    free(pooled);
+    free(pixels);
+    st_close(ref);
+    vitvk_plan_destroy(plan);
+    vitvk_model_destroy(model);
+    vitvk_context_destroy(ctx);
+    ck_assert_uint_eq(validation_messages, 0);
+}
+
+static const char *const cases[] = {
+    "fixtures/vit-tiny",
+    "fixtures/vit-tiny-f16",
+    "fixtures/vit-tiny-bf16",
+    "vit-extra/p8-h60-noqkvbias",
+    "vit-extra/p4-f16-gelunew",
+    "vit-extra/p16-bf16-quickgelu",
+    "vit-extra/vitmodel-pooler",
+    "vit-extra/vitmodel-nopooler",
+    "vit-extra/p14-h64-batch3",
+};
+#define NCASES (int)(sizeof cases / sizeof cases[0])
+
+START_TEST(fp32) { check_model(cases[_i], VITVK_PRECISION_FP32); }
+END_TEST
+
+START_TEST(fp16) { check_model(cases[_i], VITVK_PRECISION_FP16); }
+END_TEST
+
+/* A batch run image by image must give what the whole batch gives: rows
+ * of a batch do not leak into each other, and a run with fewer images
+ * than the plan's batch is correct. */
+START_TEST(partial_batch)
+{
+    char dir[1024], refpath[1100], err[1024];
+    snprintf(dir, sizeof dir, "%s/vit-extra/p14-h64-batch3", data_dir());
+    snprintf(refpath, sizeof refpath, "%s/reference.safetensors", dir);
+    st_archive *ref;
+    ck_assert_msg(st_open_file(refpath, &ref, err, sizeof err) == VITVK_OK, "%s", err);
+    const st_tensor *pt, *lt;
+    float *pixels = tensor_f32(ref, "pixel_values", &pt);
+    float *want = tensor_f32(ref, "logits", &lt);
+    vitvk_context_desc cd = {.enable_validation = 1, .log = count_validation};
+    vitvk_context *ctx;
+    ck_assert_msg(vitvk_context_create(&cd, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
+    vitvk_model_desc md = {.precision = VITVK_PRECISION_FP32};
+    vitvk_model *model;
+    ck_assert_msg(vitvk_model_load(ctx, dir, &md, &model) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
+    vitvk_plan_desc pd = {.batch = 4};
+    vitvk_plan *plan;
+    ck_assert_int_eq(vitvk_plan_create(model, &pd, &plan), VITVK_OK);
+    uint32_t K = (uint32_t)lt->shape[1];
+    size_t per = (size_t)(pt->numel / pt->shape[0]);
+    float got[64];
+    for (int i = (int)pt->shape[0] - 1; i >= 0; i--) {
+        ck_assert_int_eq(vitvk_plan_run(plan, pixels + per * i, 1, got, NULL), VITVK_OK);
+        ck_assert_double_le(max_abs_diff(got, want + (size_t)K * i, K), TOL_FP32);
+    }
+    ck_assert_int_eq(vitvk_plan_run(plan, pixels, 5, got, NULL), VITVK_ERR_INVALID_ARGUMENT);
+    free(pixels);
+    free(want);
+    st_close(ref);
+    vitvk_plan_destroy(plan);
+    vitvk_model_destroy(model);
+    vitvk_context_destroy(ctx);
+    ck_assert_uint_eq(validation_messages, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("end-to-end");
+    TCase *tc = tcase_create("transformers");
+    tcase_set_timeout(tc, 600);
+    tcase_add_loop_test(tc, fp32, 0, NCASES);
+    tcase_add_loop_test(tc, fp16, 0, NCASES);
+    tcase_add_test(tc, partial_batch);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

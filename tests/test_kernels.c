@@ -1,0 +1,500 @@
+/* test_kernels.c - every compute kernel against a plain C reference (in
+ * double), on awkward shapes (197 tokens, 3 heads, K not a multiple of
+ * any tile, batch > 1), in fp32 and fp16 storage. Runs under the Khronos
+ * validation layer; any validation message fails the suite. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "half.h"
+#include "internal.h"
+#include "ops/ops.h"
+
+static vitvk_context *ctx;
+static unsigned validation_messages;
+
+static void count_validation(void *user, vitvk_log_level level, const char *msg)
+{
+    (void)user;
+    if (level >= VITVK_LOG_WARNING && strncmp(msg, "validation:", 11) == 0) {
+        validation_messages++;
+        fprintf(stderr, "%s\n", msg);
+    }
+}
+
+static void setup(void)
+{
+    vitvk_context_desc d = {.enable_validation = 1, .log = count_validation};
+    char err[1024];
+    ck_assert_msg(vitvk_context_create(&d, &ctx, err, sizeof err) == VITVK_OK, "context: %s", err);
+}
+
+static void teardown(void)
+{
+    vitvk_context_destroy(ctx);
+    ctx = NULL;
+    ck_assert_uint_eq(validation_messages, 0);
+}
+
+/* ---- helpers ----------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+static float *rand_vec(size_t n, float scale)
+{
+    float *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = frand() * scale;
+    return v;
+}
+
+/* Values the fp16 path sees: rounded to half on the way in. */
+static void round_half(float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = vk_f16_to_f32(vk_f32_to_f16(v[i]));
+}
+
+typedef struct harness {
+    vk_arena arena;
+    vk_program prog;
+    vk_tuning tune;
+} harness;
+
+static void h_init(harness *h)
+{
+    vk_arena_init(&h->arena, ctx, VK_MEM_DEVICE);
+    vk_program_init(&h->prog, ctx);
+    vk_tuning_for(ctx, &h->tune);
+}
+
+static vk_buffer *h_buf(harness *h, size_t bytes)
+{
+    vk_buffer *b;
+    ck_assert_int_eq(vk_arena_add(&h->arena, bytes, "test", &b), VITVK_OK);
+    return b;
+}
+
+static void h_commit(harness *h) { ck_assert_int_eq(vk_arena_commit(&h->arena), VITVK_OK); }
+
+/* Writes floats as fp32 or fp16. */
+static void h_write(harness *h, vk_buffer *b, const float *v, size_t n, bool f16)
+{
+    if (!f16) {
+        ck_assert_int_eq(vk_upload(ctx, &h->arena, b, v, n * 4), VITVK_OK);
+        return;
+    }
+    uint16_t *t = malloc(n * 2);
+    for (size_t i = 0; i < n; i++)
+        t[i] = vk_f32_to_f16(v[i]);
+    ck_assert_int_eq(vk_upload(ctx, &h->arena, b, t, n * 2), VITVK_OK);
+    free(t);
+}
+
+static void h_run(harness *h)
+{
+    ck_assert_int_eq(vk_program_finalize(&h->prog), VITVK_OK);
+    VkCommandBuffer cmd;
+    ck_assert_int_eq(vk_begin_once(ctx, &cmd), VITVK_OK);
+    vk_program_record(&h->prog, cmd);
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT};
+    ctx->vkd.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                                  VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0,
+                                  NULL);
+    ck_assert_int_eq(vk_end_once(ctx, cmd), VITVK_OK);
+}
+
+/* Reads n values back (through a readback buffer) as floats. */
+static float *h_read(harness *h, const vk_buffer *b, size_t n, bool f16)
+{
+    (void)h;
+    vk_arena rb;
+    vk_arena_init(&rb, ctx, VK_MEM_READBACK);
+    vk_buffer *dst;
+    ck_assert_int_eq(vk_arena_add(&rb, b->size, "readback", &dst), VITVK_OK);
+    ck_assert_int_eq(vk_arena_commit(&rb), VITVK_OK);
+    VkCommandBuffer cmd;
+    ck_assert_int_eq(vk_begin_once(ctx, &cmd), VITVK_OK);
+    VkBufferCopy r = {.size = b->size};
+    ctx->vkd.vkCmdCopyBuffer(cmd, b->buffer, dst->buffer, 1, &r);
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    ctx->vkd.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL,
+                                  0, NULL);
+    ck_assert_int_eq(vk_end_once(ctx, cmd), VITVK_OK);
+    ck_assert_int_eq(vk_buffer_invalidate(&rb, dst), VITVK_OK);
+    float *out = malloc(n * sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = f16 ? vk_f16_to_f32(((const uint16_t *)dst->mapped)[i]) : ((const float *)dst->mapped)[i];
+    vk_arena_destroy(&rb);
+    return out;
+}
+
+static void h_destroy(harness *h)
+{
+    vk_program_destroy(&h->prog);
+    vk_arena_destroy(&h->arena);
+}
+
+/* max |a - b| / (atol + rtol |b|) must stay <= 1. */
+static void expect_close(const char *what, const float *got, const double *want, size_t n, double atol, double rtol)
+{
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs(got[i] - want[i]) / (atol + rtol * fabs(want[i]));
+        if (!(e <= worst)) { /* also catches NaN */
+            worst = isnan(e) ? INFINITY : e;
+            at = i;
+        }
+    }
+    ck_assert_msg(worst <= 1.0, "%s: element %zu is %.7g, reference %.7g (atol %g rtol %g)", what, at, got[at],
+                  want[at], atol, rtol);
+}
+
+static double ref_act(double x, vk_act a)
+{
+    switch (a) {
+    case VK_ACT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+    case VK_ACT_GELU_TANH: return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case VK_ACT_QUICK_GELU: return x / (1 + exp(-1.702 * x));
+    case VK_ACT_RELU: return x > 0 ? x : 0;
+    case VK_ACT_SILU: return x / (1 + exp(-x));
+    case VK_ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+/* ---- GEMM -------------------------------------------------------- */
+
+static void gemm_case(uint32_t M, uint32_t N, uint32_t K, vk_act act, bool bias, bool res, bool f16)
+{
+    harness h;
+    h_init(&h);
+    uint32_t lda = K + 3; /* a row stride that is not K, as for the [CLS] rows */
+    float *A = rand_vec((size_t)M * lda, 1.0f), *W = rand_vec((size_t)K * N, 0.2f);
+    float *Bv = rand_vec(N, 0.5f), *R = rand_vec((size_t)M * N, 1.0f);
+    if (f16) {
+        round_half(A, (size_t)M * lda);
+        round_half(W, (size_t)K * N);
+        round_half(Bv, N);
+        round_half(R, (size_t)M * N);
+    }
+    size_t es = f16 ? 2 : 4;
+    vk_buffer *ba = h_buf(&h, (size_t)M * lda * es), *bw = h_buf(&h, (size_t)K * N * es);
+    vk_buffer *bb = h_buf(&h, N * es), *br = h_buf(&h, (size_t)M * N * es), *bc = h_buf(&h, (size_t)M * N * es);
+    h_commit(&h);
+    h_write(&h, ba, A, (size_t)M * lda, f16);
+    h_write(&h, bw, W, (size_t)K * N, f16);
+    h_write(&h, bb, Bv, N, f16);
+    h_write(&h, br, R, (size_t)M * N, f16);
+    vk_gemm_args g = {.a = ba, .w = bw, .bias = bias ? bb : NULL, .res = res ? br : NULL, .c = bc,
+                      .M = M, .N = N, .K = K, .lda = lda, .ldc = N, .ldr = N, .act = act};
+    ck_assert_int_eq(op_gemm(&h.prog, &h.tune, f16, VK_GEMM_SAME, &g, "gemm"), VITVK_OK);
+    h_run(&h);
+    float *C = h_read(&h, bc, (size_t)M * N, f16);
+    double *ref = malloc((size_t)M * N * sizeof *ref);
+    for (uint32_t m = 0; m < M; m++)
+        for (uint32_t n = 0; n < N; n++) {
+            double s = 0;
+            for (uint32_t k = 0; k < K; k++)
+                s += (double)A[(size_t)m * lda + k] * W[(size_t)k * N + n];
+            if (bias)
+                s += Bv[n];
+            s = ref_act(s, act);
+            if (res)
+                s += R[(size_t)m * N + n];
+            ref[(size_t)m * N + n] = s;
+        }
+    char what[96];
+    snprintf(what, sizeof what, "gemm %ux%ux%u act %d bias %d res %d %s", M, N, K, act, bias, res,
+             f16 ? "fp16" : "fp32");
+    expect_close(what, C, ref, (size_t)M * N, f16 ? 2e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
+    free(A), free(W), free(Bv), free(R), free(C), free(ref);
+    h_destroy(&h);
+}
+
+START_TEST(gemm_shapes)
+{
+    bool f16 = _i == 1;
+    gemm_case(197, 192, 192, VK_ACT_NONE, true, false, f16);
+    gemm_case(394, 37, 75, VK_ACT_GELU, true, false, f16);   /* nothing a multiple of a tile */
+    gemm_case(3, 10, 191, VK_ACT_NONE, true, false, f16);    /* a classifier head */
+    gemm_case(197, 61, 130, VK_ACT_NONE, true, true, f16);   /* residual epilogue */
+    gemm_case(5, 7, 3, VK_ACT_GELU_TANH, false, false, f16);
+    gemm_case(17, 9, 33, VK_ACT_QUICK_GELU, true, true, f16);
+    gemm_case(1, 1, 1, VK_ACT_TANH, true, false, f16);
+}
+END_TEST
+
+/* ---- LayerNorm --------------------------------------------------- */
+
+static void layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps, bool f16, bool out32)
+{
+    harness h;
+    h_init(&h);
+    float *X = rand_vec((size_t)rows * stride, 2.0f), *G = rand_vec(D, 1.0f), *Bv = rand_vec(D, 1.0f);
+    for (size_t i = 0; i < (size_t)rows * stride; i++)
+        X[i] += 3.0f; /* a large mean: the centred variance must not cancel */
+    if (f16) {
+        round_half(X, (size_t)rows * stride);
+        round_half(G, D);
+        round_half(Bv, D);
+    }
+    size_t es = f16 ? 2 : 4, os = (f16 && !out32) ? 2 : 4;
+    vk_buffer *bx = h_buf(&h, (size_t)rows * stride * es), *bg = h_buf(&h, D * es), *bb = h_buf(&h, D * es);
+    vk_buffer *by = h_buf(&h, (size_t)rows * D * os);
+    h_commit(&h);
+    h_write(&h, bx, X, (size_t)rows * stride, f16);
+    h_write(&h, bg, G, D, f16);
+    h_write(&h, bb, Bv, D, f16);
+    ck_assert_int_eq(op_layernorm(&h.prog, &h.tune, f16, out32, bx, bg, bb, by, rows, D, stride, D, eps, "ln"),
+                     VITVK_OK);
+    h_run(&h);
+    float *Y = h_read(&h, by, (size_t)rows * D, os == 2);
+    double *ref = malloc((size_t)rows * D * sizeof *ref);
+    for (uint32_t r = 0; r < rows; r++) {
+        const float *x = X + (size_t)r * stride;
+        double mean = 0, var = 0;
+        for (uint32_t d = 0; d < D; d++)
+            mean += x[d];
+        mean /= D;
+        for (uint32_t d = 0; d < D; d++)
+            var += (x[d] - mean) * (x[d] - mean);
+        var /= D;
+        for (uint32_t d = 0; d < D; d++)
+            ref[(size_t)r * D + d] = (x[d] - mean) / sqrt(var + eps) * G[d] + Bv[d];
+    }
+    expect_close("layernorm", Y, ref, (size_t)rows * D, os == 2 ? 1e-2 : 2e-5, os == 2 ? 2e-3 : 1e-5);
+    free(X), free(G), free(Bv), free(Y), free(ref);
+    h_destroy(&h);
+}
+
+START_TEST(layernorm_shapes)
+{
+    bool f16 = _i == 1;
+    layernorm_case(394, 192, 192, 1e-12f, f16, false);
+    layernorm_case(7, 61, 61, 1e-6f, f16, false);
+    layernorm_case(3, 192, 197 * 192, 1e-12f, f16, true); /* [CLS] rows of a batch of 3 */
+}
+END_TEST
+
+/* ---- attention --------------------------------------------------- */
+
+static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool f16)
+{
+    harness h;
+    h_init(&h);
+    size_t n = (size_t)N * T * 3 * D;
+    float *QKV = rand_vec(n, 2.0f);
+    if (f16)
+        round_half(QKV, n);
+    size_t es = f16 ? 2 : 4;
+    vk_buffer *bq = h_buf(&h, n * es), *bo = h_buf(&h, (size_t)N * T * D * es);
+    h_commit(&h);
+    h_write(&h, bq, QKV, n, f16);
+    ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, bo, N, T, H, D, "attention"), VITVK_OK);
+    h_run(&h);
+    float *O = h_read(&h, bo, (size_t)N * T * D, f16);
+    double *ref = calloc((size_t)N * T * D, sizeof *ref);
+    double *s = malloc(T * sizeof *s);
+    uint32_t hd = D / H;
+    for (uint32_t b = 0; b < N; b++)
+        for (uint32_t hh = 0; hh < H; hh++)
+            for (uint32_t t = 0; t < T; t++) {
+                const float *q = QKV + ((size_t)b * T + t) * 3 * D + hh * hd;
+                double m = -INFINITY, sum = 0;
+                for (uint32_t j = 0; j < T; j++) {
+                    const float *k = QKV + ((size_t)b * T + j) * 3 * D + D + hh * hd;
+                    double d = 0;
+                    for (uint32_t e = 0; e < hd; e++)
+                        d += (double)q[e] * k[e];
+                    s[j] = d / sqrt((double)hd);
+                    if (s[j] > m)
+                        m = s[j];
+                }
+                for (uint32_t j = 0; j < T; j++)
+                    sum += (s[j] = exp(s[j] - m));
+                for (uint32_t j = 0; j < T; j++) {
+                    const float *v = QKV + ((size_t)b * T + j) * 3 * D + 2 * D + hh * hd;
+                    for (uint32_t e = 0; e < hd; e++)
+                        ref[((size_t)b * T + t) * D + hh * hd + e] += s[j] / sum * v[e];
+                }
+            }
+    expect_close("attention", O, ref, (size_t)N * T * D, f16 ? 1e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
+    free(QKV), free(O), free(ref), free(s);
+    h_destroy(&h);
+}
+
+START_TEST(attention_shapes)
+{
+    bool f16 = _i == 1;
+    attention_case(2, 197, 3, 192, f16); /* vit-tiny: 3 heads of 64 */
+    attention_case(3, 17, 4, 60, f16);   /* head size 15 */
+    attention_case(1, 1, 1, 8, f16);
+}
+END_TEST
+
+/* ---- patch embedding --------------------------------------------- */
+
+START_TEST(patch_embedding)
+{
+    bool f16 = _i == 1;
+    const uint32_t N = 2, C = 3, H = 20, W = 28, P = 4, D = 7;
+    const uint32_t gh = H / P, gw = W / P, np = gh * gw, T = np + 1, Kp = C * P * P;
+    harness h;
+    h_init(&h);
+    float *X = rand_vec((size_t)N * C * H * W, 1.0f);
+    float *Wt = rand_vec((size_t)Kp * D, 0.3f), *Bv = rand_vec(D, 0.5f);
+    float *cls = rand_vec(D, 1.0f), *pos = rand_vec((size_t)T * D, 1.0f);
+    if (f16) {
+        round_half(Wt, (size_t)Kp * D);
+        round_half(Bv, D);
+        round_half(cls, D);
+        round_half(pos, (size_t)T * D);
+    }
+    size_t es = f16 ? 2 : 4;
+    vk_buffer *bx = h_buf(&h, (size_t)N * C * H * W * 4), *bp = h_buf(&h, (size_t)N * np * Kp * es);
+    vk_buffer *bw = h_buf(&h, (size_t)Kp * D * es), *bb = h_buf(&h, D * es), *be = h_buf(&h, (size_t)N * np * D * es);
+    vk_buffer *bc = h_buf(&h, D * es), *bpos = h_buf(&h, (size_t)T * D * es), *by = h_buf(&h, (size_t)N * T * D * es);
+    h_commit(&h);
+    h_write(&h, bx, X, (size_t)N * C * H * W, false);
+    h_write(&h, bw, Wt, (size_t)Kp * D, f16);
+    h_write(&h, bb, Bv, D, f16);
+    h_write(&h, bc, cls, D, f16);
+    h_write(&h, bpos, pos, (size_t)T * D, f16);
+    ck_assert_int_eq(op_patchify(&h.prog, &h.tune, f16, bx, bp, N, C, H, W, P), VITVK_OK);
+    vk_gemm_args g = {.a = bp, .w = bw, .bias = bb, .c = be, .M = N * np, .N = D, .K = Kp, .lda = Kp, .ldc = D};
+    ck_assert_int_eq(op_gemm(&h.prog, &h.tune, f16, VK_GEMM_SAME, &g, "patch"), VITVK_OK);
+    ck_assert_int_eq(op_embed(&h.prog, &h.tune, f16, be, bc, bpos, by, N, T, D), VITVK_OK);
+    h_run(&h);
+    float *Y = h_read(&h, by, (size_t)N * T * D, f16);
+    /* Reference: a direct stride-P convolution. */
+    double *ref = malloc((size_t)N * T * D * sizeof *ref);
+    for (uint32_t n = 0; n < N; n++)
+        for (uint32_t t = 0; t < T; t++)
+            for (uint32_t d = 0; d < D; d++) {
+                double v;
+                if (t == 0) {
+                    v = cls[d];
+                } else {
+                    uint32_t py = (t - 1) / gw, px = (t - 1) % gw;
+                    v = Bv[d];
+                    for (uint32_t c = 0; c < C; c++)
+                        for (uint32_t i = 0; i < P; i++)
+                            for (uint32_t j = 0; j < P; j++) {
+                                float x = X[(((size_t)n * C + c) * H + py * P + i) * W + px * P + j];
+                                if (f16)
+                                    x = vk_f16_to_f32(vk_f32_to_f16(x));
+                                v += (double)x * Wt[(size_t)((c * P + i) * P + j) * D + d];
+                            }
+                }
+                ref[((size_t)n * T + t) * D + d] = v + pos[(size_t)t * D + d];
+            }
+    expect_close("patch embedding", Y, ref, (size_t)N * T * D, f16 ? 2e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
+    free(X), free(Wt), free(Bv), free(cls), free(pos), free(Y), free(ref);
+    h_destroy(&h);
+}
+END_TEST
+
+/* ---- softmax and activations ------------------------------------- */
+
+START_TEST(softmax_rows)
+{
+    const uint32_t rows = 5, cols = 1001;
+    harness h;
+    h_init(&h);
+    float *X = rand_vec((size_t)rows * cols, 30.0f);
+    X[3] = 1e4f; /* one dominant logit: the max must be subtracted */
+    vk_buffer *bx = h_buf(&h, (size_t)rows * cols * 4), *by = h_buf(&h, (size_t)rows * cols * 4);
+    h_commit(&h);
+    h_write(&h, bx, X, (size_t)rows * cols, false);
+    ck_assert_int_eq(op_softmax(&h.prog, &h.tune, bx, by, rows, cols), VITVK_OK);
+    h_run(&h);
+    float *Y = h_read(&h, by, (size_t)rows * cols, false);
+    double *ref = malloc((size_t)rows * cols * sizeof *ref);
+    for (uint32_t r = 0; r < rows; r++) {
+        const float *x = X + (size_t)r * cols;
+        double m = -INFINITY, s = 0;
+        for (uint32_t j = 0; j < cols; j++)
+            m = x[j] > m ? x[j] : m;
+        for (uint32_t j = 0; j < cols; j++)
+            s += exp(x[j] - m);
+        for (uint32_t j = 0; j < cols; j++)
+            ref[(size_t)r * cols + j] = exp(x[j] - m) / s;
+    }
+    expect_close("softmax", Y, ref, (size_t)rows * cols, 1e-7, 1e-5);
+    free(X), free(Y), free(ref);
+    h_destroy(&h);
+}
+END_TEST
+
+START_TEST(activations)
+{
+    bool f16 = _i == 1;
+    const vk_act acts[] = {VK_ACT_GELU, VK_ACT_GELU_TANH, VK_ACT_QUICK_GELU, VK_ACT_RELU, VK_ACT_SILU, VK_ACT_TANH};
+    const uint32_t n = 4099;
+    for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+        harness h;
+        h_init(&h);
+        float *X = rand_vec(n, 12.0f);
+        X[0] = -200.0f; /* far tails must not overflow to NaN */
+        X[1] = 200.0f;
+        if (f16)
+            round_half(X, n);
+        size_t es = f16 ? 2 : 4;
+        vk_buffer *bx = h_buf(&h, n * es), *by = h_buf(&h, n * es);
+        h_commit(&h);
+        h_write(&h, bx, X, n, f16);
+        ck_assert_int_eq(op_activation(&h.prog, &h.tune, f16, acts[a], bx, by, n), VITVK_OK);
+        h_run(&h);
+        float *Y = h_read(&h, by, n, f16);
+        double *ref = malloc(n * sizeof *ref);
+        for (uint32_t i = 0; i < n; i++)
+            ref[i] = ref_act(X[i], acts[a]);
+        char what[64];
+        snprintf(what, sizeof what, "activation %d", (int)acts[a]);
+        expect_close(what, Y, ref, n, f16 ? 1e-3 : 1e-6, f16 ? 1e-3 : 2e-6);
+        free(X), free(Y), free(ref);
+        h_destroy(&h);
+    }
+}
+END_TEST
+
+static Suite *kernels_suite(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("kernels");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    /* loop index 0 = fp32 storage, 1 = fp16 storage */
+    tcase_add_loop_test(tc, gemm_shapes, 0, 2);
+    tcase_add_loop_test(tc, layernorm_shapes, 0, 2);
+    tcase_add_loop_test(tc, attention_shapes, 0, 2);
+    tcase_add_loop_test(tc, patch_embedding, 0, 2);
+    tcase_add_test(tc, softmax_rows);
+    tcase_add_loop_test(tc, activations, 0, 2);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(kernels_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,546 @@
+/* vit-vk-cli - Vision Transformers on any Vulkan device, from the shell.
+ *
+ * Exit status: 0 success, 2 usage error, 1 any other failure (with one
+ * line on stderr naming the file and what is wrong). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "half.h"
+#include "safetensors.h"
+#include "vitvk.h"
+
+#define MAX_BATCH 8
+
+static const char *usage_text =
+    "usage: vit-vk-cli <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  devices [--json]                      list Vulkan devices\n"
+    "  classify --model DIR [options] IMAGE...  top-k labels for PNG/JPEG images\n"
+    "  infer --model DIR --input IN.safetensors --output OUT.safetensors [options]\n"
+    "                                        run pixel_values, write logits and pooled\n"
+    "\n"
+    "common options: --device N, --precision auto|fp32|fp16\n"
+    "run `vit-vk-cli <command> --help` for a command's options and an example.\n";
+
+static const char *classify_help =
+    "usage: vit-vk-cli classify --model DIR [--device N] [--precision auto|fp32|fp16]\n"
+    "                           [--top-k K] [--json] IMAGE...\n"
+    "\n"
+    "Classifies PNG or JPEG images with a Hugging Face image-classification\n"
+    "model directory (config.json, model.safetensors, preprocessor_config.json).\n"
+    "  --top-k K     labels per image (default 5)\n"
+    "  --json        one JSON object per line: {\"file\", \"top\": [{\"index\", \"label\", \"score\"}]}\n"
+    "An image that cannot be read is reported on stderr and skipped; the exit\n"
+    "status is then 1.\n"
+    "\n"
+    "example:\n"
+    "  vit-vk-cli classify --model models/digits-vit samples/*.png\n";
+
+static const char *infer_help =
+    "usage: vit-vk-cli infer --model DIR --input IN.safetensors [--input-name NAME]\n"
+    "                        --output OUT.safetensors [--device N] [--precision auto|fp32|fp16]\n"
+    "                        [--hidden-states]\n"
+    "\n"
+    "Runs an N x C x H x W tensor (F32, F16 or BF16; default name pixel_values)\n"
+    "through the model and writes F32 tensors `logits` [N, labels] (when the model\n"
+    "has a classifier) and `pooled` [N, hidden] (the vector the classifier reads).\n"
+    "  --hidden-states  also write hidden_states.0 .. hidden_states.L [N, tokens, hidden]\n"
+    "\n"
+    "example:\n"
+    "  vit-vk-cli infer --model models/digits-vit --input pixels.safetensors --output out.safetensors\n";
+
+static const char *devices_help =
+    "usage: vit-vk-cli devices [--json]\n"
+    "\n"
+    "Lists the Vulkan devices in the order --device N counts them.\n"
+    "\n"
+    "example:\n"
+    "  vit-vk-cli devices --json\n";
+
+/* ---- option parsing ---------------------------------------------- */
+
+typedef struct opts {
+    const char *model, *input, *input_name, *output;
+    cli_device_opts dev;
+    uint32_t top_k;
+    bool json, help, hidden_states;
+    const char **files;
+    int nfiles;
+} opts;
+
+/* Returns 0 ok, or EXIT_USAGE after printing the problem. */
+static int parse(int argc, char **argv, const char *cmd, opts *o)
+{
+    o->top_k = 5;
+    o->input_name = "pixel_values";
+    o->files = calloc((size_t)argc + 1, sizeof *o->files);
+    if (!o->files) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                            \
+    if (!val) {                                                 \
+        cli_error("%s %s: needs a value", cmd, a);              \
+        return EXIT_USAGE;                                      \
+    }                                                           \
+    i++;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = true;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--hidden-states") == 0) {
+            o->hidden_states = true;
+        } else if (strcmp(a, "--model") == 0) {
+            NEED_VALUE();
+            o->model = val;
+        } else if (strcmp(a, "--input") == 0) {
+            NEED_VALUE();
+            o->input = val;
+        } else if (strcmp(a, "--input-name") == 0) {
+            NEED_VALUE();
+            o->input_name = val;
+        } else if (strcmp(a, "--output") == 0) {
+            NEED_VALUE();
+            o->output = val;
+        } else if (strcmp(a, "--device") == 0) {
+            NEED_VALUE();
+            if (!parse_u32(val, &o->dev.device)) {
+                cli_error("%s --device: \"%s\" is not a device number", cmd, val);
+                return EXIT_USAGE;
+            }
+            o->dev.have_device = true;
+        } else if (strcmp(a, "--precision") == 0) {
+            NEED_VALUE();
+            if (!parse_precision(val, &o->dev.precision)) {
+                cli_error("%s --precision: \"%s\" is not auto, fp32 or fp16", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--top-k") == 0) {
+            NEED_VALUE();
+            if (!parse_u32(val, &o->top_k) || o->top_k == 0) {
+                cli_error("%s --top-k: \"%s\" is not a positive integer", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (a[0] == '-' && a[1] == '-') {
+            cli_error("%s: unknown option %s (see vit-vk-cli %s --help)", cmd, a, cmd);
+            return EXIT_USAGE;
+        } else {
+            o->files[o->nfiles++] = a;
+        }
+#undef NEED_VALUE
+    }
+    return 0;
+}
+
+/* ---- devices ----------------------------------------------------- */
+
+static const char *type_name(vitvk_device_type t)
+{
+    switch (t) {
+    case VITVK_DEVICE_DISCRETE_GPU: return "discrete-gpu";
+    case VITVK_DEVICE_INTEGRATED_GPU: return "integrated-gpu";
+    case VITVK_DEVICE_VIRTUAL_GPU: return "virtual-gpu";
+    case VITVK_DEVICE_CPU: return "cpu";
+    default: return "other";
+    }
+}
+
+static int cmd_devices(opts *o)
+{
+    if (o->help) {
+        fputs(devices_help, stdout);
+        return 0;
+    }
+    if (o->nfiles) {
+        cli_error("devices: unexpected argument %s", o->files[0]);
+        return EXIT_USAGE;
+    }
+    char err[1024];
+    uint32_t n = 0;
+    vitvk_status st = vitvk_enumerate_devices(NULL, &n, err, sizeof err);
+    if (st != VITVK_OK) {
+        cli_error("%s", err);
+        return EXIT_FAIL;
+    }
+    vitvk_device_info *d = calloc(n ? n : 1, sizeof *d);
+    if (!d) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    st = vitvk_enumerate_devices(d, &n, err, sizeof err);
+    if (st != VITVK_OK) {
+        cli_error("%s", err);
+        free(d);
+        return EXIT_FAIL;
+    }
+    if (o->json)
+        fputs("[", stdout);
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned api = d[i].api_version;
+        if (o->json) {
+            printf("%s{\"index\": %u, \"name\": ", i ? ", " : "", d[i].index);
+            json_string(stdout, d[i].name);
+            printf(", \"type\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, \"vulkan\": \"%u.%u.%u\", "
+                   "\"driver\": ",
+                   type_name(d[i].type), d[i].vendor_id, d[i].device_id, (api >> 22) & 0x7f, (api >> 12) & 0x3ff,
+                   api & 0xfff);
+            json_string(stdout, d[i].driver_name);
+            printf(", \"driver_info\": ");
+            json_string(stdout, d[i].driver_info);
+            printf(", \"fp16\": %s, \"storage16\": %s, \"subgroup_size\": %u, \"shared_memory\": %u, "
+                   "\"cooperative_matrix_nv\": %s, \"cooperative_matrix_khr\": %s, \"device_local_bytes\": %llu}",
+                   d[i].fp16_arithmetic ? "true" : "false", d[i].storage16 ? "true" : "false", d[i].subgroup_size,
+                   d[i].shared_memory_bytes, d[i].cooperative_matrix_nv ? "true" : "false",
+                   d[i].cooperative_matrix_khr ? "true" : "false", (unsigned long long)d[i].device_local_bytes);
+        } else {
+            printf("%u: %s (%s, Vulkan %u.%u.%u, %s %s)\n", d[i].index, d[i].name, type_name(d[i].type),
+                   (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff, d[i].driver_name, d[i].driver_info);
+            printf("   fp16 %s, 16-bit storage %s, subgroup %u, shared memory %u KiB, cooperative matrix %s\n",
+                   d[i].fp16_arithmetic ? "yes" : "no", d[i].storage16 ? "yes" : "no", d[i].subgroup_size,
+                   d[i].shared_memory_bytes / 1024,
+                   d[i].cooperative_matrix_khr ? "KHR" : d[i].cooperative_matrix_nv ? "NV" : "no");
+        }
+    }
+    if (o->json)
+        puts("]");
+    free(d);
+    return 0;
+}
+
+/* ---- model + plan ------------------------------------------------ */
+
+typedef struct session {
+    vitvk_context *ctx;
+    vitvk_model *model;
+    vitvk_plan *plan;
+    vitvk_model_info info;
+    unsigned validation;
+} session;
+
+static int session_open(session *s, const opts *o, uint32_t batch, bool keep_hidden)
+{
+    s->ctx = cli_context(&o->dev, &s->validation);
+    if (!s->ctx)
+        return EXIT_FAIL;
+    vitvk_model_desc md = {.precision = o->dev.precision};
+    vitvk_status st = vitvk_model_load(s->ctx, o->model, &md, &s->model);
+    if (st != VITVK_OK) {
+        cli_error("%s", vitvk_context_last_error(s->ctx));
+        return EXIT_FAIL;
+    }
+    vitvk_model_get_info(s->model, &s->info);
+    vitvk_plan_desc pd = {.batch = batch, .keep_hidden_states = keep_hidden};
+    st = vitvk_plan_create(s->model, &pd, &s->plan);
+    if (st != VITVK_OK) {
+        cli_error("%s: %s", o->model, vitvk_context_last_error(s->ctx));
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Returns rc, or EXIT_FAIL if validation reported anything. */
+static int session_close(session *s, int rc)
+{
+    vitvk_plan_destroy(s->plan);
+    vitvk_model_destroy(s->model);
+    if (s->ctx && !cli_context_finish(s->ctx, &s->validation))
+        return EXIT_FAIL;
+    return rc;
+}
+
+/* ---- classify ---------------------------------------------------- */
+
+static void softmax(const float *x, uint32_t n, float *p)
+{
+    float m = x[0];
+    for (uint32_t i = 1; i < n; i++)
+        if (x[i] > m)
+            m = x[i];
+    double s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += exp((double)x[i] - m);
+    for (uint32_t i = 0; i < n; i++)
+        p[i] = (float)(exp((double)x[i] - m) / s);
+}
+
+static void print_result(const session *s, const opts *o, const char *file, const float *logits, float *probs,
+                         uint32_t *order)
+{
+    uint32_t K = s->info.num_labels;
+    softmax(logits, K, probs);
+    uint32_t k = o->top_k < K ? o->top_k : K;
+    /* partial selection sort: K is small next to the cost of a forward pass */
+    for (uint32_t i = 0; i < K; i++)
+        order[i] = i;
+    for (uint32_t i = 0; i < k; i++) {
+        uint32_t best = i;
+        for (uint32_t j = i + 1; j < K; j++)
+            if (probs[order[j]] > probs[order[best]])
+                best = j;
+        uint32_t t = order[i];
+        order[i] = order[best];
+        order[best] = t;
+    }
+    char fallback[32];
+    if (o->json) {
+        fputs("{\"file\": ", stdout);
+        json_string(stdout, file);
+        fputs(", \"top\": [", stdout);
+        for (uint32_t i = 0; i < k; i++) {
+            const char *label = vitvk_model_label(s->model, order[i]);
+            if (!label) {
+                snprintf(fallback, sizeof fallback, "LABEL_%u", order[i]);
+                label = fallback;
+            }
+            printf("%s{\"index\": %u, \"label\": ", i ? ", " : "", order[i]);
+            json_string(stdout, label);
+            printf(", \"score\": %.6g}", probs[order[i]]);
+        }
+        puts("]}");
+    } else {
+        printf("%s\n", file);
+        for (uint32_t i = 0; i < k; i++) {
+            const char *label = vitvk_model_label(s->model, order[i]);
+            if (!label) {
+                snprintf(fallback, sizeof fallback, "LABEL_%u", order[i]);
+                label = fallback;
+            }
+            printf("  %6.2f%%  %-24s (%u)\n", 100.0 * probs[order[i]], label, order[i]);
+        }
+    }
+}
+
+static int cmd_classify(opts *o)
+{
+    if (o->help) {
+        fputs(classify_help, stdout);
+        return 0;
+    }
+    if (!o->model) {
+        cli_error("classify: --model DIR is required (see vit-vk-cli classify --help)");
+        return EXIT_USAGE;
+    }
+    if (o->nfiles == 0) {
+        cli_error("classify: no images given (see vit-vk-cli classify --help)");
+        return EXIT_USAGE;
+    }
+    uint32_t batch = o->nfiles < MAX_BATCH ? (uint32_t)o->nfiles : MAX_BATCH;
+    session s = {0};
+    int rc = session_open(&s, o, batch, false);
+    if (rc)
+        return session_close(&s, rc);
+    if (s.info.num_labels == 0) {
+        cli_error("%s: the model has no classifier (%s); use infer for its pooled output", o->model,
+                  s.info.architecture);
+        return session_close(&s, EXIT_FAIL);
+    }
+    size_t per = (size_t)s.info.channels * s.info.image_height * s.info.image_width;
+    uint32_t K = s.info.num_labels;
+    float *pixels = malloc(per * batch * sizeof(float));
+    float *logits = malloc((size_t)K * batch * sizeof(float));
+    float *probs = malloc((size_t)K * sizeof(float));
+    uint32_t *order = malloc((size_t)K * sizeof(uint32_t));
+    const char **names = calloc(batch, sizeof *names);
+    if (!pixels || !logits || !probs || !order || !names) {
+        cli_error("out of memory");
+        rc = EXIT_FAIL;
+    }
+    int failed = 0;
+    for (int i = 0; rc == 0 && i < o->nfiles;) {
+        uint32_t n = 0;
+        for (; i < o->nfiles && n < batch; i++) {
+            vitvk_status st = vitvk_model_preprocess_file(s.model, o->files[i], pixels + per * n);
+            if (st != VITVK_OK) {
+                cli_error("%s", vitvk_context_last_error(s.ctx));
+                failed++;
+                continue;
+            }
+            names[n++] = o->files[i];
+        }
+        if (n == 0)
+            continue;
+        vitvk_status st = vitvk_plan_run(s.plan, pixels, n, logits, NULL);
+        if (st != VITVK_OK) {
+            cli_error("%s", vitvk_context_last_error(s.ctx));
+            rc = EXIT_FAIL;
+            break;
+        }
+        for (uint32_t j = 0; j < n; j++)
+            print_result(&s, o, names[j], logits + (size_t)K * j, probs, order);
+        fflush(stdout);
+    }
+    free(pixels);
+    free(logits);
+    free(probs);
+    free(order);
+    free(names);
+    if (rc == 0 && failed)
+        rc = EXIT_FAIL;
+    return session_close(&s, rc);
+}
+
+/* ---- infer ------------------------------------------------------- */
+
+static int cmd_infer(opts *o)
+{
+    if (o->help) {
+        fputs(infer_help, stdout);
+        return 0;
+    }
+    if (!o->model || !o->input || !o->output) {
+        cli_error("infer: --model, --input and --output are required (see vit-vk-cli infer --help)");
+        return EXIT_USAGE;
+    }
+    if (o->nfiles) {
+        cli_error("infer: unexpected argument %s", o->files[0]);
+        return EXIT_USAGE;
+    }
+    char err[1024];
+    st_archive *in = NULL;
+    vitvk_status st = st_open_file(o->input, &in, err, sizeof err);
+    if (st != VITVK_OK) {
+        cli_error("%s", err);
+        return EXIT_FAIL;
+    }
+    const st_tensor *t = st_find(in, o->input_name);
+    if (!t) {
+        cli_error("%s: no tensor named %s (use --input-name)", o->input, o->input_name);
+        st_close(in);
+        return EXIT_FAIL;
+    }
+    if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16) {
+        cli_error("%s: tensor %s has dtype %s; F32, F16 or BF16 expected", o->input, o->input_name,
+                  st_dtype_name(t->dtype));
+        st_close(in);
+        return EXIT_FAIL;
+    }
+    if (t->rank == 4 && t->shape[0] == 0) {
+        cli_error("%s: tensor %s holds no images (N = 0)", o->input, o->input_name);
+        st_close(in);
+        return EXIT_FAIL;
+    }
+    if (t->rank != 4) {
+        cli_error("%s: tensor %s has rank %d; N x C x H x W expected", o->input, o->input_name, t->rank);
+        st_close(in);
+        return EXIT_FAIL;
+    }
+    uint64_t N = (uint64_t)t->shape[0];
+    uint32_t batch = N < MAX_BATCH ? (uint32_t)N : MAX_BATCH;
+    session s = {0};
+    int rc = session_open(&s, o, batch, o->hidden_states);
+    if (rc) {
+        st_close(in);
+        return session_close(&s, rc);
+    }
+    const vitvk_model_info *mi = &s.info;
+    if ((uint64_t)t->shape[1] != mi->channels || (uint64_t)t->shape[2] != mi->image_height ||
+        (uint64_t)t->shape[3] != mi->image_width) {
+        cli_error("%s: tensor %s is [%lld, %lld, %lld, %lld]; the model takes [N, %u, %u, %u]", o->input,
+                  o->input_name, (long long)t->shape[0], (long long)t->shape[1], (long long)t->shape[2],
+                  (long long)t->shape[3], mi->channels, mi->image_height, mi->image_width);
+        st_close(in);
+        return session_close(&s, EXIT_FAIL);
+    }
+    size_t per = (size_t)mi->channels * mi->image_height * mi->image_width;
+    uint32_t K = mi->num_labels, D = mi->pooled_size, T = mi->num_tokens, L = mi->num_layers;
+    float *pixels = malloc(per * N * sizeof(float));
+    float *logits = K ? malloc((size_t)N * K * sizeof(float)) : NULL;
+    float *pooled = malloc((size_t)N * D * sizeof(float));
+    float **hidden = o->hidden_states ? calloc(L + 1, sizeof *hidden) : NULL;
+    bool oom = !pixels || (K && !logits) || !pooled || (o->hidden_states && !hidden);
+    for (uint32_t l = 0; !oom && hidden && l <= L; l++)
+        oom = !(hidden[l] = malloc((size_t)N * T * D * sizeof(float)));
+    if (oom) {
+        cli_error("out of memory for %llu images", (unsigned long long)N);
+        rc = EXIT_FAIL;
+    }
+    if (rc == 0 && st_to_f32(t, pixels, err, sizeof err) != VITVK_OK) {
+        cli_error("%s", err);
+        rc = EXIT_FAIL;
+    }
+    for (uint64_t i = 0; rc == 0 && i < N; i += batch) {
+        uint32_t n = (uint32_t)(N - i < batch ? N - i : batch);
+        st = vitvk_plan_run(s.plan, pixels + per * i, n, logits ? logits + (size_t)K * i : NULL,
+                            pooled + (size_t)D * i);
+        for (uint32_t l = 0; st == VITVK_OK && hidden && l <= L; l++)
+            st = vitvk_plan_read_hidden_state(s.plan, l, hidden[l] + (size_t)T * D * i);
+        if (st != VITVK_OK) {
+            cli_error("%s", vitvk_context_last_error(s.ctx));
+            rc = EXIT_FAIL;
+        }
+    }
+    if (rc == 0) {
+        size_t nt = 0;
+        st_write_tensor *wt = calloc(L + 3, sizeof *wt);
+        char(*names)[32] = calloc(L + 1, sizeof *names);
+        if (!wt || !names) {
+            cli_error("out of memory");
+            rc = EXIT_FAIL;
+        } else {
+            if (K)
+                wt[nt++] = (st_write_tensor){.name = "logits", .dtype = ST_F32, .rank = 2, .shape = {(int64_t)N, K},
+                                             .data = logits};
+            wt[nt++] = (st_write_tensor){.name = "pooled", .dtype = ST_F32, .rank = 2, .shape = {(int64_t)N, D},
+                                         .data = pooled};
+            for (uint32_t l = 0; hidden && l <= L; l++) {
+                snprintf(names[l], sizeof names[l], "hidden_states.%u", l);
+                wt[nt++] = (st_write_tensor){.name = names[l], .dtype = ST_F32, .rank = 3,
+                                             .shape = {(int64_t)N, T, D}, .data = hidden[l]};
+            }
+            if (st_write_file(o->output, wt, nt, err, sizeof err) != VITVK_OK) {
+                cli_error("%s", err);
+                rc = EXIT_FAIL;
+            }
+        }
+        free(wt);
+        free(names);
+    }
+    for (uint32_t l = 0; hidden && l <= L; l++)
+        free(hidden[l]);
+    free(hidden);
+    free(pixels);
+    free(logits);
+    free(pooled);
+    st_close(in);
+    return session_close(&s, rc);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_error("no command given (devices, classify, infer; see vit-vk-cli --help)");
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("vit-vk-cli %d.%d.%d\n", VITVK_VERSION_MAJOR, VITVK_VERSION_MINOR, VITVK_VERSION_PATCH);
+        return 0;
+    }
+    opts o = {0};
+    int rc = parse(argc - 2, argv + 2, cmd, &o);
+    if (rc == 0) {
+        if (strcmp(cmd, "devices") == 0)
+            rc = cmd_devices(&o);
+        else if (strcmp(cmd, "classify") == 0)
+            rc = cmd_classify(&o);
+        else if (strcmp(cmd, "infer") == 0)
+            rc = cmd_infer(&o);
+        else {
+            cli_error("unknown command \"%s\" (commands: devices, classify, infer)", cmd);
+            rc = EXIT_USAGE;
+        }
+    }
+    free(o.files);
+    return rc;
+}
