@@ -184,6 +184,10 @@ typedef struct vitvk_model_info {
     uint32_t pooled_size;        /* length of the pooled vector */
     vitvk_precision precision;   /* resolved: FP32 or FP16 */
     uint64_t weight_bytes;       /* device memory used by weights */
+    /* Multiply-adds x 2 of one image's forward pass: the patch projection,
+     * per layer the qkv, attention (QK^T and PV), output, fc1 and fc2
+     * GEMMs, and the heads. Norms and activations are not counted. */
+    uint64_t flops_per_image;
 } vitvk_model_info;
 
 void vitvk_model_get_info(const vitvk_model *model, vitvk_model_info *out);

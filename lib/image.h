@@ -37,8 +37,10 @@ typedef struct img_rgb8 {
  *          the high byte; 16-bit grey is clipped to 0..255 (PIL's "I" mode);
  *          1/2/4-bit grey is scaled to 0..255; palette indices past the PLTE
  *          map to grey (i, i, i) as in PIL's default palette; gamma, colour
- *          profiles and tRNS are ignored; bytes after the image data (IEND,
- *          trailing chunks) are not read.
+ *          profiles and tRNS are ignored; a bad CRC in a chunk before the
+ *          image data is an error (PIL checks them; unlike PIL, so is a bad
+ *          IDAT CRC); bytes after the image data (IEND, trailing chunks) are
+ *          not read, so a file missing only those still decodes, as in PIL.
  *   JPEG - libjpeg's accurate integer IDCT and fancy upsampling (PIL's
  *          defaults); grey is replicated; CMYK/YCCK is taken as Adobe-inverted
  *          and converted with PIL's CMYK->RGB formula; 12-bit JPEGs and other

@@ -130,9 +130,9 @@ vitvk_status vk_arena_commit(vk_arena *a)
         ctx->vkd.vkGetBufferMemoryRequirements(ctx->device, b->buffer, &req[i]);
         VkDeviceSize align = req[i].alignment > align_atom ? req[i].alignment : align_atom;
         if (req[i].size > limit) {
+            unsigned long long size = (unsigned long long)req[i].size;
             free(req), free(block_size), free(block_bits);
-            return vk_fail(ctx, VITVK_ERR_LIMIT, "a %llu-byte buffer is over the device's allocation limit",
-                           (unsigned long long)req[i].size);
+            return vk_fail(ctx, VITVK_ERR_LIMIT, "a %llu-byte buffer is over the device's allocation limit", size);
         }
         VkDeviceSize off = (cursor + align - 1) / align * align;
         if (nblocks == 0 || off + req[i].size > limit || !(block_bits[nblocks - 1] & req[i].memoryTypeBits)) {

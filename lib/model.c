@@ -459,6 +459,11 @@ void vitvk_model_get_info(const vitvk_model *m, vitvk_model_info *out)
         .precision = m->fp16 ? VITVK_PRECISION_FP16 : VITVK_PRECISION_FP32,
         .weight_bytes = m->weights.bytes,
     };
+    uint64_t T = m->tokens, D = c->hidden, I = c->intermediate;
+    uint64_t Kp = (uint64_t)c->channels * c->patch * c->patch;
+    uint64_t per_layer = 2 * T * D * 3 * D + 2 * 2 * T * T * D + 2 * T * D * D + 2 * 2 * T * D * I;
+    out->flops_per_image = 2 * m->patches_per_image * Kp * D + c->layers * per_layer +
+                           (m->has_pooler ? 2 * D * D : 0) + 2 * D * m->num_labels;
 }
 
 const char *vitvk_model_label(const vitvk_model *m, uint32_t index)

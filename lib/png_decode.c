@@ -195,6 +195,15 @@ vitvk_status img_decode_png(const uint8_t *data, size_t size, const char *name, 
                             img_rgb8 *out, char *err, size_t err_size)
 {
     memset(out, 0, sizeof *out);
+    /* IHDR must be the first chunk; its size decides before libpng reads on
+     * (png_read_info would otherwise parse every chunk up to the data). */
+    if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0) {
+        uint32_t w = (uint32_t)data[16] << 24 | (uint32_t)data[17] << 16 | (uint32_t)data[18] << 8 | data[19];
+        uint32_t h = (uint32_t)data[20] << 24 | (uint32_t)data[21] << 16 | (uint32_t)data[22] << 8 | data[23];
+        vitvk_status st = img_check_dimensions(name, w, h, max_pixels, err, err_size);
+        if (st != VITVK_OK)
+            return st;
+    }
     png_job job = {0};
     job.data = data;
     job.size = size;

@@ -58,7 +58,9 @@ static double filter_hamming(double x)
     if (x >= 1.0)
         return 0.0;
     x = x * IMG_PI;
-    return sin(x) / x * (0.54 + 0.46 * cos(x));
+    /* PIL writes the window's constants as float literals; their float
+     * rounding shows in the results. */
+    return sin(x) / x * ((double)0.54f + (double)0.46f * cos(x));
 }
 
 /* Keys' cubic with a = -0.5, written as PIL writes it. */
@@ -164,7 +166,7 @@ static vitvk_status weights_build(uint32_t in_size, uint32_t out_size, const fil
         double *k = pre + (size_t)i * stride;
         double total = 0.0;
         for (long x = 0; x < n; x++) {
-            double v = f->fn((x + lo - center + 0.5) * ss);
+            double v = f->fn(((double)(x + lo) - center + 0.5) * ss);
             k[x] = v;
             total += v;
         }
@@ -225,22 +227,26 @@ static void convolve_rows(const uint8_t *src, uint32_t src_w, uint32_t h, uint8_
     }
 }
 
+/* Rows are accumulated whole, one source row at a time, so that the source
+ * is read sequentially; `acc` holds one output row. */
 static void convolve_columns(const uint8_t *src, uint32_t w_px, uint8_t *dst, uint32_t dst_h,
-                             const pass_weights *w)
+                             const pass_weights *w, int64_t *acc)
 {
     size_t row_bytes = (size_t)w_px * 3;
     int64_t half = (int64_t)1 << (w->bits - 1);
     for (uint32_t y = 0; y < dst_h; y++) {
         const int32_t *k = w->k + (size_t)y * w->stride;
-        const uint8_t *col0 = src + (size_t)w->first[y] * row_bytes;
-        uint8_t *out = dst + (size_t)y * row_bytes;
-        for (size_t c = 0; c < row_bytes; c++) {
-            int64_t s = half;
-            const uint8_t *p = col0 + c;
-            for (uint32_t j = 0; j < w->count[y]; j++, p += row_bytes)
-                s += (int64_t)*p * k[j];
-            out[c] = clamp_fixed(s, w->bits);
+        for (size_t c = 0; c < row_bytes; c++)
+            acc[c] = half;
+        for (uint32_t j = 0; j < w->count[y]; j++) {
+            const uint8_t *p = src + ((size_t)w->first[y] + j) * row_bytes;
+            int64_t kj = k[j];
+            for (size_t c = 0; c < row_bytes; c++)
+                acc[c] += (int64_t)p[c] * kj;
         }
+        uint8_t *out = dst + (size_t)y * row_bytes;
+        for (size_t c = 0; c < row_bytes; c++)
+            out[c] = clamp_fixed(acc[c], w->bits);
     }
 }
 
@@ -312,8 +318,12 @@ static vitvk_status resize_convolve(const img_rgb8 *src, img_rgb8 *dst, const fi
     }
     if (st == VITVK_OK && need_y) {
         st = weights_build(src->height, dst->height, f, torch_int16, &wy);
+        int64_t *acc = st == VITVK_OK ? malloc(sizeof *acc * dst->width * 3) : NULL;
+        if (st == VITVK_OK && !acc)
+            st = VITVK_ERR_OUT_OF_HOST_MEMORY;
         if (st == VITVK_OK)
-            convolve_columns(cur, dst->width, dst->pixels, dst->height, &wy);
+            convolve_columns(cur, dst->width, dst->pixels, dst->height, &wy, acc);
+        free(acc);
     }
     weights_free(&wx);
     weights_free(&wy);

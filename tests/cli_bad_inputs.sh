@@ -25,6 +25,19 @@ expect() { # expect STATUS DESCRIPTION COMMAND...
     fi
 }
 
+# A good run first: exit 0 and nothing on stderr (under the sanitizer
+# build this is the leak check of a whole classify run).
+"$cli" classify --model "$good" --json "$good"/samples/*.png >"$work/stdout" 2>"$work/stderr"
+rc=$?
+if [ "$rc" -eq 0 ] && [ ! -s "$work/stderr" ] && [ "$(wc -l <"$work/stdout")" -eq 10 ]; then
+    passed=$((passed + 1))
+    echo "ok   good classify run, clean stderr"
+else
+    failed=$((failed + 1))
+    echo "FAIL good classify run: exit $rc"
+    head -20 "$work/stderr"
+fi
+
 img=$good/samples/0.png
 [ -f "$img" ] || img=$(ls "$good"/samples/*.png | head -1)
 

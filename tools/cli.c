@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_util.h"
 #include "half.h"
@@ -22,6 +23,7 @@ static const char *usage_text =
     "  classify --model DIR [options] IMAGE...  top-k labels for PNG/JPEG images\n"
     "  infer --model DIR --input IN.safetensors --output OUT.safetensors [options]\n"
     "                                        run pixel_values, write logits and pooled\n"
+    "  bench --model DIR [--batch N] [--json]  time the forward pass\n"
     "\n"
     "common options: --device N, --precision auto|fp32|fp16\n"
     "run `vit-vk-cli <command> --help` for a command's options and an example.\n";
@@ -53,6 +55,18 @@ static const char *infer_help =
     "example:\n"
     "  vit-vk-cli infer --model models/digits-vit --input pixels.safetensors --output out.safetensors\n";
 
+static const char *bench_help =
+    "usage: vit-vk-cli bench --model DIR [--batch N] [--device N] [--precision auto|fp32|fp16]\n"
+    "                        [--min-seconds S] [--json]\n"
+    "\n"
+    "Times the forward pass on random pixels: one warm-up run, then runs until at\n"
+    "least S seconds (default 2) and 3 runs have passed. Reports median and best\n"
+    "latency per batch, images/s and effective TFLOP/s (FLOPs as README counts them).\n"
+    "\n"
+    "example:\n"
+    "  vit-vk-mkmodel --arch vit-b16 --out /tmp/vit-b16\n"
+    "  vit-vk-cli bench --model /tmp/vit-b16 --batch 1 --precision fp32\n";
+
 static const char *devices_help =
     "usage: vit-vk-cli devices [--json]\n"
     "\n"
@@ -66,7 +80,8 @@ static const char *devices_help =
 typedef struct opts {
     const char *model, *input, *input_name, *output;
     cli_device_opts dev;
-    uint32_t top_k;
+    uint32_t top_k, batch;
+    double min_seconds;
     bool json, help, hidden_states;
     const char **files;
     int nfiles;
@@ -120,6 +135,20 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
             NEED_VALUE();
             if (!parse_precision(val, &o->dev.precision)) {
                 cli_error("%s --precision: \"%s\" is not auto, fp32 or fp16", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--batch") == 0) {
+            NEED_VALUE();
+            if (!parse_u32(val, &o->batch) || o->batch == 0 || o->batch > 4096) {
+                cli_error("%s --batch: \"%s\" is not an integer from 1 to 4096", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--min-seconds") == 0) {
+            NEED_VALUE();
+            char *end;
+            o->min_seconds = strtod(val, &end);
+            if (*end || !(o->min_seconds >= 0 && o->min_seconds <= 3600)) {
+                cli_error("%s --min-seconds: \"%s\" is not a number of seconds from 0 to 3600", cmd, val);
                 return EXIT_USAGE;
             }
         } else if (strcmp(a, "--top-k") == 0) {
@@ -512,10 +541,125 @@ static int cmd_infer(opts *o)
     return session_close(&s, rc);
 }
 
+/* ---- bench ------------------------------------------------------ */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmd_bench(opts *o)
+{
+    if (o->help) {
+        fputs(bench_help, stdout);
+        return 0;
+    }
+    if (!o->model) {
+        cli_error("bench: --model DIR is required (see vit-vk-cli bench --help)");
+        return EXIT_USAGE;
+    }
+    uint32_t batch = o->batch ? o->batch : 1;
+    double min_s = o->min_seconds > 0 ? o->min_seconds : 2.0;
+    session s = {0};
+    double t_load = now_seconds();
+    int rc = session_open(&s, o, batch, false);
+    t_load = now_seconds() - t_load;
+    if (rc)
+        return session_close(&s, rc);
+    size_t per = (size_t)s.info.channels * s.info.image_height * s.info.image_width;
+    float *pixels = malloc(per * batch * sizeof(float));
+    float *pooled = malloc((size_t)batch * s.info.pooled_size * sizeof(float));
+    size_t cap = 1024, runs = 0;
+    double *times = malloc(cap * sizeof *times);
+    if (!pixels || !pooled || !times) {
+        cli_error("out of memory");
+        rc = EXIT_FAIL;
+    }
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; rc == 0 && i < per * batch; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        pixels[i] = (float)((x >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+    }
+    double start = now_seconds(), warm = 0;
+    for (int r = -1; rc == 0; r++) {
+        double t0 = now_seconds();
+        if (vitvk_plan_run(s.plan, pixels, batch, NULL, pooled) != VITVK_OK) {
+            cli_error("%s", vitvk_context_last_error(s.ctx));
+            rc = EXIT_FAIL;
+            break;
+        }
+        double dt = now_seconds() - t0;
+        if (r < 0) { /* warm-up: first touch of memory and pipelines */
+            warm = dt;
+            start = now_seconds();
+            continue;
+        }
+        if (runs == cap) {
+            double *nt = realloc(times, 2 * cap * sizeof *nt);
+            if (!nt)
+                break;
+            times = nt;
+            cap *= 2;
+        }
+        times[runs++] = dt;
+        if (runs >= 3 && now_seconds() - start >= min_s)
+            break;
+    }
+    if (rc == 0 && runs) {
+        qsort(times, runs, sizeof *times, cmp_double);
+        double median = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
+        double best = times[0];
+        double ips = batch / median;
+        double tflops = (double)s.info.flops_per_image * batch / median * 1e-12;
+        vitvk_device_info d;
+        vitvk_context_device_info(s.ctx, &d);
+        const char *prec = s.info.precision == VITVK_PRECISION_FP16 ? "fp16" : "fp32";
+        unsigned api = d.api_version;
+        if (o->json) {
+            printf("{\"model\": ");
+            json_string(stdout, o->model);
+            printf(", \"image_size\": %u, \"batch\": %u, \"precision\": \"%s\", \"device\": ", s.info.image_height,
+                   batch, prec);
+            json_string(stdout, d.name);
+            printf(", \"vendor_id\": %u, \"driver\": ", d.vendor_id);
+            json_string(stdout, d.driver_info[0] ? d.driver_info : d.driver_name);
+            printf(", \"vulkan\": \"%u.%u.%u\", \"runs\": %zu, \"latency_ms_median\": %.4f, "
+                   "\"latency_ms_best\": %.4f, \"images_per_s\": %.3f, \"tflops\": %.5f, \"gflop_per_image\": %.3f, "
+                   "\"load_s\": %.3f, \"warmup_ms\": %.3f, \"weight_bytes\": %llu, \"activation_bytes\": %llu}\n",
+                   (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff, runs, median * 1e3, best * 1e3, ips, tflops,
+                   s.info.flops_per_image * 1e-9, t_load, warm * 1e3, (unsigned long long)s.info.weight_bytes,
+                   (unsigned long long)vitvk_plan_activation_bytes(s.plan));
+        } else {
+            printf("model      %s (%u layers, hidden %u, %ux%u, %.2f GFLOP/image)\n", o->model, s.info.num_layers,
+                   s.info.hidden_size, s.info.image_height, s.info.image_width, s.info.flops_per_image * 1e-9);
+            printf("device     %s (%s, Vulkan %u.%u.%u)\n", d.name, d.driver_info[0] ? d.driver_info : d.driver_name,
+                   (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff);
+            printf("precision  %s, batch %u, %zu runs after one warm-up (%.1f ms)\n", prec, batch, runs, warm * 1e3);
+            printf("latency    median %.3f ms, best %.3f ms per batch (%.4f s per image)\n", median * 1e3,
+                   best * 1e3, median / batch);
+            printf("throughput %.2f images/s, %.4f TFLOP/s\n", ips, tflops);
+            printf("memory     weights %.1f MiB, activations %.1f MiB; load %.2f s\n",
+                   s.info.weight_bytes / 1048576.0, vitvk_plan_activation_bytes(s.plan) / 1048576.0, t_load);
+        }
+    }
+    free(pixels);
+    free(pooled);
+    free(times);
+    return session_close(&s, rc);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        cli_error("no command given (devices, classify, infer; see vit-vk-cli --help)");
+        cli_error("no command given (devices, classify, infer, bench; see vit-vk-cli --help)");
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
@@ -536,8 +680,10 @@ int main(int argc, char **argv)
             rc = cmd_classify(&o);
         else if (strcmp(cmd, "infer") == 0)
             rc = cmd_infer(&o);
+        else if (strcmp(cmd, "bench") == 0)
+            rc = cmd_bench(&o);
         else {
-            cli_error("unknown command \"%s\" (commands: devices, classify, infer)", cmd);
+            cli_error("unknown command \"%s\" (commands: devices, classify, infer, bench)", cmd);
             rc = EXIT_USAGE;
         }
     }

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what is missing, builds, and runs the whole test suite twice:
+# a release build, then an AddressSanitizer + UndefinedBehaviorSanitizer
+# build (every test but the long CLI run, which the release build covers).
+# Every Vulkan test runs under VK_LAYER_KHRONOS_validation.
+#   sh tools/test.sh
+set -eu
+cd "$(dirname "$0")/.."
+sh tools/install-deps.sh
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVITVK_SANITIZE=ON
+cmake --build build-asan -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -E '^cli$'
