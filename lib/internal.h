@@ -20,7 +20,8 @@ typedef struct vk_kernel vk_kernel;
 /* Shaders embedded at build time; one entry per (kernel, precision). */
 typedef enum vk_shader_id {
     SH_GEMM,
-    SH_GEMM_W16,      /* fp16 variant: only W is half (A and C fp32) */
+    SH_GEMM_W16,
+    SH_GEMM_TEXEL,    /* A and W read as vec4 texels (uniform texel buffers) */      /* fp16 variant: only W is half (A and C fp32) */
     SH_LAYERNORM,
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
     SH_ATTENTION,
@@ -157,6 +158,8 @@ typedef struct vk_pipeline_entry {
 struct vk_kernel {
     vk_shader_id id;
     uint32_t bindings;
+    uint32_t texel_mask;  /* bindings that are uniform texel buffers (vec4 texels) */
+    VkFormat texel_format; /* their format: RGBA32F, or RGBA16F for fp16 kernels */
     uint32_t push_size;
     VkShaderModule module;
     VkDescriptorSetLayout set_layout;
@@ -181,6 +184,7 @@ typedef struct vk_dispatch {
     VkPipeline pipeline;
     VkDescriptorSet set;
     const vk_buffer *buffers[VK_MAX_BINDINGS];
+    VkBufferView views[VK_MAX_BINDINGS]; /* texel bindings, made at finalize */
     uint32_t write_mask; /* bit i: binding i is written */
     uint8_t push[VK_MAX_PUSH];
     uint32_t groups[3];

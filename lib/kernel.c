@@ -16,17 +16,20 @@ typedef struct shader_desc {
     size_t size[2];
     uint32_t bindings;
     uint32_t push_size;
+    uint32_t texel_mask;
 } shader_desc;
 
 /* Each entry names its fp32 and fp16 SPIR-V: variants are compiled from
  * one source with different storage macros (see CMakeLists.txt). */
-#define SHADER(id, n, v32, v16, nb, push)                                              \
+#define SHADER_T(id, n, v32, v16, nb, push, texel)                                     \
     [id] = {#n, {spv_##n##_##v32, spv_##n##_##v16}, {sizeof spv_##n##_##v32, sizeof spv_##n##_##v16}, \
-            nb, push}
+            nb, push, texel}
+#define SHADER(id, n, v32, v16, nb, push) SHADER_T(id, n, v32, v16, nb, push, 0)
 
 static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_GEMM, gemm, f32, f16, 5, 32),
     SHADER(SH_GEMM_W16, gemm, f32, w16, 5, 32),
+    SHADER_T(SH_GEMM_TEXEL, gemm_texel, f32, f16, 5, 32, 0x3),
     SHADER(SH_LAYERNORM, layernorm, f32, f16, 4, 24),
     SHADER(SH_LAYERNORM_O32, layernorm, f32, o32, 4, 24),
     SHADER(SH_ATTENTION, attention, f32, f16, 2, 24),
@@ -69,6 +72,8 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
     k->id = id;
     k->bindings = d->bindings;
     k->push_size = d->push_size;
+    k->texel_mask = d->texel_mask;
+    k->texel_format = fp16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
 
     VkShaderModuleCreateInfo smci = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
@@ -81,7 +86,8 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
     for (uint32_t i = 0; i < d->bindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = (d->texel_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                        : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };

@@ -100,36 +100,22 @@ static vitvk_status load_plain(loader *L, vk_buffer *dst, const char *name, int 
     return st;
 }
 
-/* PyTorch Linear weight [N, K] -> K x N, written into `host` at column
- * offset col0 of a row of width ldn. */
-static vitvk_status transpose_into(loader *L, const char *name, uint32_t N, uint32_t K, float *host, uint32_t ldn,
-                                   uint32_t col0)
+/* PyTorch Linear weight [N, K], kept in that layout (each output's K
+ * inputs contiguous), written at row `row0` of a host matrix of K columns. */
+static vitvk_status rows_into(loader *L, const char *name, uint32_t N, uint32_t K, float *host, uint32_t row0)
 {
     const st_tensor *t;
     int64_t dims[2] = {N, K};
     vitvk_status st = find_tensor(L, name, 2, dims, &t);
     if (st == VITVK_OK)
-        st = grow(L->m->ctx, (void **)&L->tmp, &L->tmp_cap, (size_t)t->numel * sizeof(float));
-    if (st == VITVK_OK)
-        st = st_to_f32(t, L->tmp, L->m->ctx->last_error, sizeof L->m->ctx->last_error);
-    if (st != VITVK_OK)
-        return st;
-    for (uint32_t n = 0; n < N; n++)
-        for (uint32_t k = 0; k < K; k++)
-            host[(size_t)k * ldn + col0 + n] = L->tmp[(size_t)n * K + k];
-    return VITVK_OK;
+        st = st_to_f32(t, host + (size_t)row0 * K, L->m->ctx->last_error, sizeof L->m->ctx->last_error);
+    return st;
 }
 
 static vitvk_status load_linear(loader *L, vk_buffer *dst, const char *name, uint32_t N, uint32_t K)
 {
-    float *host = malloc((size_t)N * K * sizeof(float));
-    if (!host)
-        return vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    vitvk_status st = transpose_into(L, name, N, K, host, N, 0);
-    if (st == VITVK_OK)
-        st = store(L, dst, host, (size_t)N * K);
-    free(host);
-    return st;
+    int64_t dims[2] = {N, K};
+    return load_plain(L, dst, name, 2, dims);
 }
 
 /* ---- buffers ----------------------------------------------------- */
@@ -216,7 +202,7 @@ static vitvk_status load_layer(loader *L, uint32_t l)
     if (st != VITVK_OK)
         return st;
 
-    /* Query, key and value become one D x 3D matrix and one 3D bias, so
+    /* Query, key and value become one 3D x D matrix and one 3D bias, so
      * the three projections are one GEMM. */
     static const char *const parts[3] = {"query", "key", "value"};
     float *host = malloc((size_t)D * 3 * D * sizeof(float));
@@ -229,7 +215,7 @@ static vitvk_status load_layer(loader *L, uint32_t l)
     for (int p = 0; st == VITVK_OK && p < 3; p++) {
         char part[64];
         snprintf(part, sizeof part, "attention.attention.%s.weight", parts[p]);
-        st = transpose_into(L, NAME(part), D, D, host, 3 * D, (uint32_t)p * D);
+        st = rows_into(L, NAME(part), D, D, host, (uint32_t)p * D);
         if (st != VITVK_OK)
             break;
         snprintf(part, sizeof part, "attention.attention.%s.bias", parts[p]);
@@ -257,29 +243,14 @@ static vitvk_status load_weights(loader *L)
 {
     vitvk_model *m = L->m;
     const vit_config *c = &m->cfg;
-    uint32_t D = c->hidden, Kp = c->channels * c->patch * c->patch;
+    uint32_t D = c->hidden;
     char n[256];
     int64_t dD[1] = {D};
 #define NAME(s) (snprintf(n, sizeof n, "%s%s", L->prefix, s), n)
-    /* Conv2d weight [D, C, P, P] is a Linear over the flattened patch. */
-    const st_tensor *t;
+    /* Conv2d weight [D, C, P, P] is a Linear [D, C*P*P] over the flattened
+     * patch (patchify.comp writes patches in (c, i, j) order). */
     int64_t conv[4] = {D, c->channels, c->patch, c->patch};
-    vitvk_status st = find_tensor(L, NAME("embeddings.patch_embeddings.projection.weight"), 4, conv, &t);
-    if (st != VITVK_OK)
-        return st;
-    float *host = malloc((size_t)Kp * D * sizeof(float));
-    if (!host)
-        return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    st = grow(m->ctx, (void **)&L->tmp, &L->tmp_cap, (size_t)t->numel * sizeof(float));
-    if (st == VITVK_OK)
-        st = st_to_f32(t, L->tmp, m->ctx->last_error, sizeof m->ctx->last_error);
-    if (st == VITVK_OK) {
-        for (uint32_t d = 0; d < D; d++)
-            for (uint32_t k = 0; k < Kp; k++)
-                host[(size_t)k * D + d] = L->tmp[(size_t)d * Kp + k];
-        st = store(L, m->patch_w, host, (size_t)Kp * D);
-    }
-    free(host);
+    vitvk_status st = load_plain(L, m->patch_w, NAME("embeddings.patch_embeddings.projection.weight"), 4, conv);
     if (st == VITVK_OK)
         st = load_plain(L, m->patch_b, NAME("embeddings.patch_embeddings.projection.bias"), 1, dD);
     int64_t dcls[3] = {1, 1, D}, dpos[3] = {1, m->tokens, D};

@@ -1,6 +1,6 @@
 /* model.h - a loaded model: its configuration and its weights on the
- * device, in the layout the kernels read (matrices transposed to K x N,
- * query/key/value fused into one K x 3D matrix). */
+ * device, in the layout the kernels read: Linear weights as PyTorch stores
+ * them (N x K), query/key/value fused into one 3D x D matrix. */
 #ifndef VITVK_MODEL_H
 #define VITVK_MODEL_H
 

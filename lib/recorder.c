@@ -61,15 +61,21 @@ vitvk_status vk_program_finalize(vk_program *p)
     vitvk_context *ctx = p->ctx;
     if (p->count == 0)
         return VITVK_OK;
-    uint32_t descriptors = 0;
+    uint32_t storage = 0, texel = 0;
     for (size_t i = 0; i < p->count; i++)
-        descriptors += p->items[i].kernel->bindings;
-    VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = descriptors};
+        for (uint32_t b = 0; b < p->items[i].kernel->bindings; b++)
+            (p->items[i].kernel->texel_mask >> b) & 1u ? texel++ : storage++;
+    VkDescriptorPoolSize ps[2];
+    uint32_t nps = 0;
+    if (storage)
+        ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = storage};
+    if (texel)
+        ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = texel};
     VkDescriptorPoolCreateInfo dpci = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = (uint32_t)p->count,
-        .poolSizeCount = 1,
-        .pPoolSizes = &ps,
+        .poolSizeCount = nps,
+        .pPoolSizes = ps,
     };
     vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateDescriptorPool(ctx->device, &dpci, NULL, &p->pool),
                                "vkCreateDescriptorPool");
@@ -86,17 +92,36 @@ vitvk_status vk_program_finalize(vk_program *p)
             break;
         VkDescriptorBufferInfo bi[VK_MAX_BINDINGS];
         VkWriteDescriptorSet w[VK_MAX_BINDINGS];
-        for (uint32_t b = 0; b < d->kernel->bindings; b++) {
-            bi[b] = (VkDescriptorBufferInfo){.buffer = d->buffers[b]->buffer, .offset = 0, .range = VK_WHOLE_SIZE};
+        for (uint32_t b = 0; st == VITVK_OK && b < d->kernel->bindings; b++) {
             w[b] = (VkWriteDescriptorSet){
                 .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                 .dstSet = d->set,
                 .dstBinding = b,
                 .descriptorCount = 1,
-                .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                .pBufferInfo = &bi[b],
             };
+            if ((d->kernel->texel_mask >> b) & 1u) {
+                /* A view of whole vec4 texels; the op guarantees the data it
+                 * reads is texel-aligned. */
+                VkDeviceSize texel = d->kernel->texel_format == VK_FORMAT_R16G16B16A16_SFLOAT ? 8 : 16;
+                VkBufferViewCreateInfo bvci = {
+                    .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                    .buffer = d->buffers[b]->buffer,
+                    .format = d->kernel->texel_format,
+                    .offset = 0,
+                    .range = d->buffers[b]->size / texel * texel,
+                };
+                st = vk_check(ctx, ctx->vkd.vkCreateBufferView(ctx->device, &bvci, NULL, &d->views[b]),
+                              "vkCreateBufferView");
+                w[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+                w[b].pTexelBufferView = &d->views[b];
+            } else {
+                bi[b] = (VkDescriptorBufferInfo){.buffer = d->buffers[b]->buffer, .offset = 0, .range = VK_WHOLE_SIZE};
+                w[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+                w[b].pBufferInfo = &bi[b];
+            }
         }
+        if (st != VITVK_OK)
+            break;
         ctx->vkd.vkUpdateDescriptorSets(ctx->device, d->kernel->bindings, w, 0, NULL);
     }
     return st;
@@ -162,6 +187,10 @@ void vk_program_record(const vk_program *p, VkCommandBuffer cmd)
 
 void vk_program_destroy(vk_program *p)
 {
+    for (size_t i = 0; p->ctx && i < p->count; i++)
+        for (uint32_t b = 0; b < VK_MAX_BINDINGS; b++)
+            if (p->items[i].views[b])
+                p->ctx->vkd.vkDestroyBufferView(p->ctx->device, p->items[i].views[b], NULL);
     if (p->ctx && p->pool)
         p->ctx->vkd.vkDestroyDescriptorPool(p->ctx->device, p->pool, NULL);
     free(p->items);

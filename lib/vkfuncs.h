@@ -54,6 +54,8 @@
     X(vkFlushMappedMemoryRanges)            \
     X(vkInvalidateMappedMemoryRanges)       \
     X(vkCreateShaderModule)                 \
+    X(vkCreateBufferView)                   \
+    X(vkDestroyBufferView)                  \
     X(vkDestroyShaderModule)                \
     X(vkCreateDescriptorSetLayout)          \
     X(vkDestroyDescriptorSetLayout)         \

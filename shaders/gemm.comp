@@ -1,12 +1,11 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// gemm.comp - C = act(A * W + bias) (+ R), register-blocked.
+// gemm.comp - C = act(A * W^T + bias) (+ R), register-blocked.
 //
-// A is M x K (row stride lda), W is stored K x N (transposed from PyTorch's
-// N x K at load time, so that neighbouring invocations read neighbouring
-// columns), C and R are M x N (row strides ldc, ldr). Each invocation owns a
-// TM x TN block of C and keeps it in registers; no shared memory and no
-// barriers, which is what CPU devices (lavapipe) run best.
+// A is M x K (row stride lda), W is N x K as PyTorch stores a Linear weight,
+// C and R are M x N (row strides ldc, ldr). Each invocation owns a TM x TN
+// block of C and keeps it in registers; no shared memory and no barriers.
+// This is the portable fallback: any K, any alignment.
 #include "common.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
@@ -43,16 +42,15 @@ void main()
     for (uint i = 0; i < TM; i++)
         arow[i] = min(m0 + i, p.M - 1) * p.lda;
     for (uint j = 0; j < TN; j++)
-        wcol[j] = min(n0 + j, p.N - 1);
+        wcol[j] = min(n0 + j, p.N - 1) * p.K;
 
     for (uint k = 0; k < p.K; k++) {
         float av[TM];
         float wv[TN];
         for (uint i = 0; i < TM; i++)
             av[i] = float(a[arow[i] + k]);
-        uint wk = k * p.N;
         for (uint j = 0; j < TN; j++)
-            wv[j] = float(w[wk + wcol[j]]);
+            wv[j] = float(w[wcol[j] + k]);
         for (uint i = 0; i < TM; i++)
             for (uint j = 0; j < TN; j++)
                 acc[i * TN + j] = fma(av[i], wv[j], acc[i * TN + j]);

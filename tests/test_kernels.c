@@ -179,11 +179,14 @@ static double ref_act(double x, vk_act a)
 
 /* ---- GEMM -------------------------------------------------------- */
 
-static void gemm_case(uint32_t M, uint32_t N, uint32_t K, vk_act act, bool bias, bool res, bool f16)
+/* pad: extra elements per row of A (a row stride that is not K, as for
+ * the [CLS] rows). K and lda multiples of 4 take the texel-buffer kernel,
+ * anything else the storage-buffer one. */
+static void gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act act, bool bias, bool res, bool f16)
 {
     harness h;
     h_init(&h);
-    uint32_t lda = K + 3; /* a row stride that is not K, as for the [CLS] rows */
+    uint32_t lda = K + pad;
     float *A = rand_vec((size_t)M * lda, 1.0f), *W = rand_vec((size_t)K * N, 0.2f);
     float *Bv = rand_vec(N, 0.5f), *R = rand_vec((size_t)M * N, 1.0f);
     if (f16) {
@@ -210,7 +213,7 @@ static void gemm_case(uint32_t M, uint32_t N, uint32_t K, vk_act act, bool bias,
         for (uint32_t n = 0; n < N; n++) {
             double s = 0;
             for (uint32_t k = 0; k < K; k++)
-                s += (double)A[(size_t)m * lda + k] * W[(size_t)k * N + n];
+                s += (double)A[(size_t)m * lda + k] * W[(size_t)n * K + k];
             if (bias)
                 s += Bv[n];
             s = ref_act(s, act);
@@ -219,7 +222,7 @@ static void gemm_case(uint32_t M, uint32_t N, uint32_t K, vk_act act, bool bias,
             ref[(size_t)m * N + n] = s;
         }
     char what[96];
-    snprintf(what, sizeof what, "gemm %ux%ux%u act %d bias %d res %d %s", M, N, K, act, bias, res,
+    snprintf(what, sizeof what, "gemm %ux%ux%u lda %u act %d bias %d res %d %s", M, N, K, lda, act, bias, res,
              f16 ? "fp16" : "fp32");
     expect_close(what, C, ref, (size_t)M * N, f16 ? 2e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
     free(A), free(W), free(Bv), free(R), free(C), free(ref);
@@ -229,13 +232,21 @@ static void gemm_case(uint32_t M, uint32_t N, uint32_t K, vk_act act, bool bias,
 START_TEST(gemm_shapes)
 {
     bool f16 = _i == 1;
-    gemm_case(197, 192, 192, VK_ACT_NONE, true, false, f16);
-    gemm_case(394, 37, 75, VK_ACT_GELU, true, false, f16);   /* nothing a multiple of a tile */
-    gemm_case(3, 10, 191, VK_ACT_NONE, true, false, f16);    /* a classifier head */
-    gemm_case(197, 61, 130, VK_ACT_NONE, true, true, f16);   /* residual epilogue */
-    gemm_case(5, 7, 3, VK_ACT_GELU_TANH, false, false, f16);
-    gemm_case(17, 9, 33, VK_ACT_QUICK_GELU, true, true, f16);
-    gemm_case(1, 1, 1, VK_ACT_TANH, true, false, f16);
+    /* storage-buffer kernel: K or lda not a multiple of 4 */
+    gemm_case(197, 192, 192, 3, VK_ACT_NONE, true, false, f16);
+    gemm_case(394, 37, 75, 0, VK_ACT_GELU, true, false, f16);  /* nothing a multiple of a tile */
+    gemm_case(3, 10, 191, 0, VK_ACT_NONE, true, false, f16);   /* a classifier head */
+    gemm_case(197, 61, 130, 1, VK_ACT_NONE, true, true, f16);  /* residual epilogue */
+    gemm_case(5, 7, 3, 0, VK_ACT_GELU_TANH, false, false, f16);
+    gemm_case(17, 9, 33, 2, VK_ACT_QUICK_GELU, true, true, f16);
+    gemm_case(1, 1, 1, 0, VK_ACT_TANH, true, false, f16);
+    /* texel-buffer kernel: K and lda multiples of 4, M and N ragged */
+    gemm_case(197, 192, 192, 0, VK_ACT_NONE, true, false, f16);
+    gemm_case(394, 37, 76, 4, VK_ACT_GELU, true, false, f16);
+    gemm_case(3, 10, 192, 0, VK_ACT_NONE, true, false, f16);
+    gemm_case(197, 61, 128, 8, VK_ACT_NONE, true, true, f16);
+    gemm_case(17, 9, 32, 0, VK_ACT_QUICK_GELU, true, true, f16);
+    gemm_case(1, 1, 4, 0, VK_ACT_TANH, false, false, f16);
 }
 END_TEST
 
@@ -398,7 +409,7 @@ START_TEST(patch_embedding)
                                 float x = X[(((size_t)n * C + c) * H + py * P + i) * W + px * P + j];
                                 if (f16)
                                     x = vk_f16_to_f32(vk_f32_to_f16(x));
-                                v += (double)x * Wt[(size_t)((c * P + i) * P + j) * D + d];
+                                v += (double)x * Wt[(size_t)d * Kp + (c * P + i) * P + j];
                             }
                 }
                 ref[((size_t)n * T + t) * D + d] = v + pos[(size_t)t * D + d];

@@ -7,6 +7,20 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
                      const char *label)
 {
     vk_kernel *k;
+    /* Texel fetches need whole vec4 rows: K and lda multiples of 4. */
+    bool texel = kind == VK_GEMM_SAME && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0;
+    if (texel) {
+        vitvk_status st = vk_kernel_get(p->ctx, SH_GEMM_TEXEL, fp16, &k);
+        if (st != VITVK_OK)
+            return st;
+        uint32_t spec[6] = {t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL,
+                            g->res != NULL};
+        uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
+        const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->c, g->res ? g->res : g->c, g->c};
+        uint32_t gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
+        uint32_t gy = vk_div_up(g->M, t->texel_tm);
+        return vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
+    }
     vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM, fp16, &k);
     if (st != VITVK_OK)
         return st;

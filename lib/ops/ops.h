@@ -24,7 +24,9 @@ int vk_act_from_name(const char *name);
 
 /* Tile sizes and workgroup sizes for the device (tuning.c). */
 typedef struct vk_tuning {
-    uint32_t gemm_wg, gemm_tm, gemm_tn;
+    uint32_t gemm_wg, gemm_tm, gemm_tn;   /* storage-buffer GEMM (any shape) */
+    bool gemm_texel;                      /* use the texel-buffer GEMM where K % 4 == 0 */
+    uint32_t texel_wg, texel_tm, texel_tn;
     uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
     uint32_t attn_wg;
     uint32_t elem_wg;    /* elementwise kernels */

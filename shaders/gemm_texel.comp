@@ -1,0 +1,76 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// gemm_texel.comp - C = act(A * W^T + bias) (+ R), operands read as vec4
+// texels from uniform texel buffers.
+//
+// A is M x K (row stride lda), W is N x K as PyTorch stores it; K and lda
+// are multiples of 4 so every row is whole texels. Texel fetches are
+// vector gathers on CPU implementations (lavapipe turns each storage-buffer
+// load into a loop over lanes) and go through the texture cache on GPUs;
+// the texel format also widens fp16 storage to fp32 for free.
+// Each invocation owns TN columns (spaced a whole dispatch width apart, so
+// neighbouring lanes read neighbouring rows of W) for TM rows shared by the
+// workgroup.
+#include "common.glsl"
+
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
+layout(constant_id = 1) const uint TM = 8;
+layout(constant_id = 2) const uint TN = 1;
+layout(constant_id = 3) const uint ACT = 0;
+layout(constant_id = 4) const bool HAS_BIAS = true;
+layout(constant_id = 5) const bool HAS_RES = false;
+
+layout(binding = 0) uniform samplerBuffer A4;
+layout(binding = 1) uniform samplerBuffer W4;
+layout(std430, binding = 2) readonly buffer BufB { W_T bias[]; };
+layout(std430, binding = 3) readonly buffer BufR { C_T res[]; };
+layout(std430, binding = 4) writeonly buffer BufC { C_T c[]; };
+
+layout(push_constant) uniform Push {
+    uint M, N, K, lda, ldc, ldr, pad0, pad1;
+} p;
+
+void main()
+{
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    uint m0 = gl_WorkGroupID.y * TM;
+    uint K4 = p.K / 4;
+    int arow[TM];
+    int wrow[TN];
+    float acc[TM * TN];
+    for (uint i = 0; i < TM; i++)
+        arow[i] = int(min(m0 + i, p.M - 1) * (p.lda / 4));
+    for (uint j = 0; j < TN; j++)
+        wrow[j] = int(min(gl_GlobalInvocationID.x + j * stride, p.N - 1) * K4);
+    for (uint i = 0; i < TM * TN; i++)
+        acc[i] = 0.0;
+
+    for (int k = 0; k < int(K4); k++) {
+        vec4 wv[TN];
+        for (uint j = 0; j < TN; j++)
+            wv[j] = texelFetch(W4, wrow[j] + k);
+        for (uint i = 0; i < TM; i++) {
+            vec4 av = texelFetch(A4, arow[i] + k);
+            for (uint j = 0; j < TN; j++)
+                acc[i * TN + j] += dot(av, wv[j]);
+        }
+    }
+
+    for (uint j = 0; j < TN; j++) {
+        uint n = gl_GlobalInvocationID.x + j * stride;
+        if (n >= p.N)
+            break;
+        for (uint i = 0; i < TM; i++) {
+            uint m = m0 + i;
+            if (m >= p.M)
+                break;
+            float v = acc[i * TN + j];
+            if (HAS_BIAS)
+                v += float(bias[n]);
+            v = activate(v, ACT);
+            if (HAS_RES)
+                v += float(res[m * p.ldr + n]);
+            c[m * p.ldc + n] = C_T(v);
+        }
+    }
+}
