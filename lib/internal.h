@@ -25,6 +25,7 @@ typedef enum vk_shader_id {
     SH_LAYERNORM,
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
     SH_ATTENTION,
+    SH_ATTENTION_TEXEL, /* q, k, v as vec4 texels (head size % 4 == 0) */
     SH_PATCHIFY,
     SH_EMBED,
     SH_SOFTMAX,

@@ -8,10 +8,11 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
                           uint32_t N, uint32_t T, uint32_t H, uint32_t D, const char *label)
 {
     vk_kernel *k;
-    vitvk_status st = vk_kernel_get(p->ctx, SH_ATTENTION, fp16, &k);
+    uint32_t hd = D / H;
+    bool texel = t->attn_texel && hd % 4 == 0;
+    vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_ATTENTION_TEXEL : SH_ATTENTION, fp16, &k);
     if (st != VITVK_OK)
         return st;
-    uint32_t hd = D / H;
     uint32_t spec[2] = {t->attn_wg, hd};
     float scale = 1.0f / sqrtf((float)hd);
     uint32_t push[6] = {T, H, D, 0, 0, 0};

@@ -29,6 +29,7 @@ typedef struct vk_tuning {
     uint32_t texel_wg, texel_tm, texel_tn;
     uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
     uint32_t attn_wg;
+    bool attn_texel;     /* texel-buffer attention where the head size % 4 == 0 */
     uint32_t elem_wg;    /* elementwise kernels */
 } vk_tuning;
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
