@@ -24,6 +24,8 @@ typedef enum vk_shader_id {
     SH_GEMM_TEXEL,    /* A and W read as vec4 texels (uniform texel buffers) */      /* fp16 variant: only W is half (A and C fp32) */
     SH_LAYERNORM,
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
+    SH_LAYERNORM_TEXEL,     /* x, gamma, beta as vec4 texels (D, stride % 4 == 0) */
+    SH_LAYERNORM_TEXEL_O32,
     SH_ATTENTION,
     SH_ATTENTION_TEXEL, /* q, k, v as vec4 texels (head size % 4 == 0) */
     SH_PATCHIFY,

@@ -32,6 +32,8 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER_T(SH_GEMM_TEXEL, gemm_texel, f32, f16, 5, 32, 0x3),
     SHADER(SH_LAYERNORM, layernorm, f32, f16, 4, 24),
     SHADER(SH_LAYERNORM_O32, layernorm, f32, o32, 4, 24),
+    SHADER_T(SH_LAYERNORM_TEXEL, layernorm_texel, f32, f16, 4, 24, 0x7),
+    SHADER_T(SH_LAYERNORM_TEXEL_O32, layernorm_texel, f32, o32, 4, 24, 0x7),
     SHADER(SH_ATTENTION, attention, f32, f16, 2, 24),
     SHADER_T(SH_ATTENTION_TEXEL, attention_texel, f32, f16, 2, 24, 0x1),
     SHADER(SH_PATCHIFY, patchify, f32, f16, 2, 24),

@@ -296,9 +296,10 @@ static void layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps
 START_TEST(layernorm_shapes)
 {
     bool f16 = _i == 1;
-    layernorm_case(394, 192, 192, 1e-12f, f16, false);
-    layernorm_case(7, 61, 61, 1e-6f, f16, false);
-    layernorm_case(3, 192, 197 * 192, 1e-12f, f16, true); /* [CLS] rows of a batch of 3 */
+    layernorm_case(394, 192, 192, 1e-12f, f16, false);     /* texel kernel */
+    layernorm_case(7, 61, 61, 1e-6f, f16, false);          /* storage-buffer kernel */
+    layernorm_case(3, 192, 197 * 192, 1e-12f, f16, true);  /* [CLS] rows of a batch of 3 */
+    layernorm_case(5, 60, 62, 1e-5f, f16, true);           /* stride not a multiple of 4 */
 }
 END_TEST
 

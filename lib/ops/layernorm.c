@@ -8,7 +8,10 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
                           uint32_t D, uint32_t in_stride, uint32_t out_stride, float eps, const char *label)
 {
     vk_kernel *k;
-    vitvk_status st = vk_kernel_get(p->ctx, out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM, fp16, &k);
+    bool texel = t->norm_texel && D % 4 == 0 && in_stride % 4 == 0;
+    vk_shader_id id = texel ? (out32 ? SH_LAYERNORM_TEXEL_O32 : SH_LAYERNORM_TEXEL)
+                            : (out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM);
+    vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
     if (st != VITVK_OK)
         return st;
     uint32_t spec[1] = {t->rows_wg};

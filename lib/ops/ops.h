@@ -28,6 +28,7 @@ typedef struct vk_tuning {
     bool gemm_texel;                      /* use the texel-buffer GEMM where K % 4 == 0 */
     uint32_t texel_wg, texel_tm, texel_tn;
     uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
+    bool norm_texel;     /* texel-buffer LayerNorm where D and the stride % 4 == 0 */
     uint32_t attn_wg;
     bool attn_texel;     /* texel-buffer attention where the head size % 4 == 0 */
     uint32_t elem_wg;    /* elementwise kernels */

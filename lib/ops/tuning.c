@@ -26,11 +26,11 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
 {
     if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
         *t = (vk_tuning){.gemm_wg = 16, .gemm_tm = 4, .gemm_tn = 4, .gemm_texel = true, .texel_wg = 8,
-                         .texel_tm = 8, .texel_tn = 2, .rows_wg = 8, .attn_wg = 8, .attn_texel = true,
+                         .texel_tm = 8, .texel_tn = 2, .rows_wg = 8, .norm_texel = true, .attn_wg = 8, .attn_texel = true,
                          .elem_wg = 64};
     } else {
         *t = (vk_tuning){.gemm_wg = 64, .gemm_tm = 4, .gemm_tn = 4, .gemm_texel = true, .texel_wg = 64,
-                         .texel_tm = 4, .texel_tn = 1, .rows_wg = 64, .attn_wg = 64,
+                         .texel_tm = 4, .texel_tn = 1, .rows_wg = 64, .norm_texel = true, .attn_wg = 64,
                          .attn_texel = true, .elem_wg = 256};
     }
 }
