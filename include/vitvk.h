@@ -206,6 +206,10 @@ typedef struct vitvk_plan_desc {
      * so that vitvk_plan_read_hidden_state can return it. Costs one
      * activation buffer per layer. Default 0. */
     int keep_hidden_states;
+    /* Write a GPU timestamp after every dispatch so that
+     * vitvk_plan_profile can report per-kernel times. Default 0. Ignored
+     * (vitvk_plan_profile then fails) when the queue has no timestamps. */
+    int profile;
 } vitvk_plan_desc;
 
 vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
@@ -225,6 +229,18 @@ vitvk_status vitvk_plan_run(vitvk_plan *plan, const float *pixels, uint32_t n,
  * `index` (0 = embeddings), n x num_tokens x hidden_size floats for the n
  * images of the last run. */
 vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *plan, uint32_t index, float *out);
+
+/* One dispatch of the last run of a profiled plan. */
+typedef struct vitvk_kernel_time {
+    const char *op;   /* static name: "qkv projection", "attention", "layernorm", ... */
+    double ms;        /* GPU time from the end of the previous dispatch to the end of this one */
+    double gflop;     /* useful floating-point work (0 for memory-bound ops) */
+    double mbytes;    /* bytes the op must move at least once, in MB (1e6) */
+} vitvk_kernel_time;
+
+/* Per-dispatch GPU times of the last vitvk_plan_run, in recording order.
+ * out may be NULL to query the count; on input *count is out's capacity. */
+vitvk_status vitvk_plan_profile(vitvk_plan *plan, vitvk_kernel_time *out, uint32_t *count);
 
 /* ------------------------------------------------------------------ */
 /* Images                                                               */

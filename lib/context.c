@@ -245,6 +245,7 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     c->min_storage_align = props.limits.minStorageBufferOffsetAlignment;
     c->type = props.deviceType;
     c->vendor_id = props.vendorID;
+    c->timestamp_period = props.limits.timestampPeriod;
     return api >= VK_API_VERSION_1_1;
 }
 
@@ -534,6 +535,14 @@ static vitvk_status finish_context(vitvk_context *ctx)
     if (!ctx->queue)
         ctx->vkd.vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
     ctx->vki.vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memprops);
+    uint32_t nq = 0;
+    ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, NULL);
+    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    if (qf) {
+        ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, qf);
+        ctx->caps.timestamps = ctx->queue_family < nq && qf[ctx->queue_family].timestampValidBits > 0;
+        free(qf);
+    }
 
     VkCommandPoolCreateInfo pci = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,

@@ -48,6 +48,8 @@ typedef struct vk_caps {
     uint64_t min_storage_align;
     VkPhysicalDeviceType type;
     uint32_t vendor_id;
+    float timestamp_period;    /* nanoseconds per timestamp tick */
+    bool timestamps;           /* the queue family writes timestamps */
 } vk_caps;
 
 struct vitvk_context {
@@ -192,6 +194,7 @@ typedef struct vk_dispatch {
     uint8_t push[VK_MAX_PUSH];
     uint32_t groups[3];
     const char *label;
+    uint64_t flops, bytes; /* useful work, for per-kernel rates */
 } vk_dispatch;
 
 /* The list of dispatches of a plan, with the descriptor pool that backs
@@ -209,13 +212,17 @@ vitvk_status vk_program_add(vk_program *p, vk_kernel *k, const uint32_t *spec, u
                             const vk_buffer *const *buffers, uint32_t nbuf, uint32_t write_mask,
                             const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
                             uint32_t gz, const char *label);
+/* Records the useful work of the dispatch added last (for profiles). */
+void vk_program_set_cost(vk_program *p, uint64_t flops, uint64_t bytes);
 /* Creates the descriptor pool and writes every set. Call once, after the
  * buffers are committed and before recording. */
 vitvk_status vk_program_finalize(vk_program *p);
 /* Records every dispatch into cmd, inserting a barrier wherever a dispatch
  * touches a buffer that an earlier one wrote (or writes one an earlier one
- * read) since the last barrier. */
-void vk_program_record(const vk_program *p, VkCommandBuffer cmd);
+ * read) since the last barrier. With a query pool (count + 1 queries, reset
+ * by the caller), timestamp 0 is written first and timestamp i + 1 after
+ * dispatch i. */
+void vk_program_record(const vk_program *p, VkCommandBuffer cmd, VkQueryPool timestamps);
 void vk_program_destroy(vk_program *p);
 
 /* Number of workgroups needed to cover n items with groups of size g. */

@@ -135,7 +135,15 @@ static bool in_set(const vk_buffer *const *set, size_t n, const vk_buffer *b)
     return false;
 }
 
-void vk_program_record(const vk_program *p, VkCommandBuffer cmd)
+void vk_program_set_cost(vk_program *p, uint64_t flops, uint64_t bytes)
+{
+    if (p->count) {
+        p->items[p->count - 1].flops = flops;
+        p->items[p->count - 1].bytes = bytes;
+    }
+}
+
+void vk_program_record(const vk_program *p, VkCommandBuffer cmd, VkQueryPool timestamps)
 {
     const vitvk_context *ctx = p->ctx;
     /* Buffers written / read since the last barrier. A plan touches few
@@ -144,6 +152,8 @@ void vk_program_record(const vk_program *p, VkCommandBuffer cmd)
     const vk_buffer *written[SET_MAX], *read[SET_MAX];
     size_t nw = 0, nr = 0;
     VkPipeline bound = VK_NULL_HANDLE;
+    if (timestamps)
+        ctx->vkd.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps, 0);
     for (size_t i = 0; i < p->count; i++) {
         const vk_dispatch *d = &p->items[i];
         bool hazard = false;
@@ -182,6 +192,8 @@ void vk_program_record(const vk_program *p, VkCommandBuffer cmd)
             ctx->vkd.vkCmdPushConstants(cmd, d->kernel->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
                                         d->kernel->push_size, d->push);
         ctx->vkd.vkCmdDispatch(cmd, d->groups[0], d->groups[1], d->groups[2]);
+        if (timestamps)
+            ctx->vkd.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps, (uint32_t)i + 1);
     }
 }
 

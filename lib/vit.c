@@ -32,6 +32,7 @@ struct vitvk_plan {
 
     vk_program prog;
     VkCommandBuffer cmd;
+    VkQueryPool timestamps; /* profile: one per dispatch, plus one at the start */
 };
 
 static vitvk_status plan_buffers(vitvk_plan *p)
@@ -188,6 +189,8 @@ static vitvk_status plan_record(vitvk_plan *p)
     if (st != VITVK_OK)
         return st;
     VkCommandBuffer cmd = p->cmd;
+    if (p->timestamps)
+        ctx->vkd.vkCmdResetQueryPool(cmd, p->timestamps, 0, (uint32_t)p->prog.count + 1);
     copy(ctx, cmd, p->up_pixels, p->pixels);
     /* The previous replay's reads of every buffer must finish before this
      * one overwrites them: the queue orders submissions, but memory
@@ -195,7 +198,7 @@ static vitvk_status plan_record(vitvk_plan *p)
     buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                    VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                    VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
-    vk_program_record(&p->prog, cmd);
+    vk_program_record(&p->prog, cmd, p->timestamps);
     buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                    VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
     const vk_buffer *pooled = p->model->has_pooler ? p->pooled2 : p->pooled;
@@ -240,6 +243,14 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
         st = plan_buffers(p);
     if (st == VITVK_OK)
         st = plan_dispatches(p);
+    if (st == VITVK_OK && desc && desc->profile && ctx->caps.timestamps) {
+        VkQueryPoolCreateInfo qpci = {
+            .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+            .queryType = VK_QUERY_TYPE_TIMESTAMP,
+            .queryCount = (uint32_t)p->prog.count + 1,
+        };
+        st = vk_check(ctx, ctx->vkd.vkCreateQueryPool(ctx->device, &qpci, NULL, &p->timestamps), "vkCreateQueryPool");
+    }
     if (st == VITVK_OK)
         st = plan_record(p);
     if (st != VITVK_OK) {
@@ -257,6 +268,8 @@ void vitvk_plan_destroy(vitvk_plan *p)
     vitvk_context *ctx = p->ctx;
     if (p->cmd)
         ctx->vkd.vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &p->cmd);
+    if (p->timestamps)
+        ctx->vkd.vkDestroyQueryPool(ctx->device, p->timestamps, NULL);
     vk_program_destroy(&p->prog);
     vk_arena_destroy(&p->act);
     vk_arena_destroy(&p->upload);
@@ -343,5 +356,45 @@ vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *
         }
     }
     vk_arena_destroy(&rb);
+    return st;
+}
+
+vitvk_status vitvk_plan_profile(vitvk_plan *p, vitvk_kernel_time *out, uint32_t *count)
+{
+    if (!p || !count)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = p->ctx;
+    if (!p->timestamps)
+        return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "the plan was created without profile, or the queue has no "
+                                                   "timestamps");
+    uint32_t n = (uint32_t)p->prog.count;
+    if (!out) {
+        *count = n;
+        return VITVK_OK;
+    }
+    if (p->last_n == 0)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "vitvk_plan_profile: no run yet");
+    uint64_t *ts = malloc((size_t)(n + 1) * sizeof *ts);
+    if (!ts)
+        return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    vitvk_status st = vk_check(ctx,
+                               ctx->vkd.vkGetQueryPoolResults(ctx->device, p->timestamps, 0, n + 1,
+                                                              (size_t)(n + 1) * sizeof *ts, ts, sizeof *ts,
+                                                              VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+                               "vkGetQueryPoolResults");
+    uint32_t w = n < *count ? n : *count;
+    for (uint32_t i = 0; st == VITVK_OK && i < w; i++) {
+        const vk_dispatch *d = &p->prog.items[i];
+        uint64_t dt = ts[i + 1] >= ts[i] ? ts[i + 1] - ts[i] : 0;
+        out[i] = (vitvk_kernel_time){
+            .op = d->label,
+            .ms = (double)dt * ctx->caps.timestamp_period * 1e-6,
+            .gflop = (double)d->flops * 1e-9,
+            .mbytes = (double)d->bytes * 1e-6,
+        };
+    }
+    if (st == VITVK_OK)
+        *count = w;
+    free(ts);
     return st;
 }

@@ -81,6 +81,11 @@
     X(vkCmdPipelineBarrier)                 \
     X(vkCmdCopyBuffer)                      \
     X(vkCmdFillBuffer)                      \
+    X(vkCmdWriteTimestamp)                  \
+    X(vkCmdResetQueryPool)                  \
+    X(vkCreateQueryPool)                    \
+    X(vkDestroyQueryPool)                   \
+    X(vkGetQueryPoolResults)                \
     X(vkCreateFence)                        \
     X(vkDestroyFence)                       \
     X(vkWaitForFences)                      \

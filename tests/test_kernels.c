@@ -105,7 +105,7 @@ static void h_run(harness *h)
     ck_assert_int_eq(vk_program_finalize(&h->prog), VITVK_OK);
     VkCommandBuffer cmd;
     ck_assert_int_eq(vk_begin_once(ctx, &cmd), VITVK_OK);
-    vk_program_record(&h->prog, cmd);
+    vk_program_record(&h->prog, cmd, VK_NULL_HANDLE);
     VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
                           .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
                           .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT};

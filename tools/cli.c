@@ -253,7 +253,7 @@ typedef struct session {
     unsigned validation;
 } session;
 
-static int session_open(session *s, const opts *o, uint32_t batch, bool keep_hidden)
+static int session_open(session *s, const opts *o, uint32_t batch, bool keep_hidden, bool profile)
 {
     s->ctx = cli_context(&o->dev, &s->validation);
     if (!s->ctx)
@@ -265,7 +265,7 @@ static int session_open(session *s, const opts *o, uint32_t batch, bool keep_hid
         return EXIT_FAIL;
     }
     vitvk_model_get_info(s->model, &s->info);
-    vitvk_plan_desc pd = {.batch = batch, .keep_hidden_states = keep_hidden};
+    vitvk_plan_desc pd = {.batch = batch, .keep_hidden_states = keep_hidden, .profile = profile};
     st = vitvk_plan_create(s->model, &pd, &s->plan);
     if (st != VITVK_OK) {
         cli_error("%s: %s", o->model, vitvk_context_last_error(s->ctx));
@@ -362,7 +362,7 @@ static int cmd_classify(opts *o)
     }
     uint32_t batch = o->nfiles < MAX_BATCH ? (uint32_t)o->nfiles : MAX_BATCH;
     session s = {0};
-    int rc = session_open(&s, o, batch, false);
+    int rc = session_open(&s, o, batch, false, false);
     if (rc)
         return session_close(&s, rc);
     if (s.info.num_labels == 0) {
@@ -463,7 +463,7 @@ static int cmd_infer(opts *o)
     uint64_t N = (uint64_t)t->shape[0];
     uint32_t batch = N < MAX_BATCH ? (uint32_t)N : MAX_BATCH;
     session s = {0};
-    int rc = session_open(&s, o, batch, o->hidden_states);
+    int rc = session_open(&s, o, batch, o->hidden_states, false);
     if (rc) {
         st_close(in);
         return session_close(&s, rc);
@@ -570,7 +570,7 @@ static int cmd_bench(opts *o)
     double min_s = o->min_seconds > 0 ? o->min_seconds : 2.0;
     session s = {0};
     double t_load = now_seconds();
-    int rc = session_open(&s, o, batch, false);
+    int rc = session_open(&s, o, batch, false, true);
     t_load = now_seconds() - t_load;
     if (rc)
         return session_close(&s, rc);
@@ -613,6 +613,32 @@ static int cmd_bench(opts *o)
         if (runs >= 3 && now_seconds() - start >= min_s)
             break;
     }
+    /* Per-kernel GPU times of the last run, summed per op name. */
+    typedef struct agg { const char *op; double ms, gflop, mbytes; unsigned count; } agg;
+    agg ops[32];
+    unsigned nops = 0;
+    double gpu_ms = 0;
+    uint32_t nk = 0;
+    vitvk_kernel_time *kt = NULL;
+    if (rc == 0 && vitvk_plan_profile(s.plan, NULL, &nk) == VITVK_OK && (kt = calloc(nk ? nk : 1, sizeof *kt)) &&
+        vitvk_plan_profile(s.plan, kt, &nk) == VITVK_OK) {
+        for (uint32_t i = 0; i < nk; i++) {
+            unsigned j = 0;
+            while (j < nops && strcmp(ops[j].op, kt[i].op) != 0)
+                j++;
+            if (j == nops) {
+                if (nops == sizeof ops / sizeof ops[0])
+                    continue;
+                ops[nops++] = (agg){.op = kt[i].op};
+            }
+            ops[j].ms += kt[i].ms;
+            ops[j].gflop += kt[i].gflop;
+            ops[j].mbytes += kt[i].mbytes;
+            ops[j].count++;
+            gpu_ms += kt[i].ms;
+        }
+    }
+    free(kt);
     if (rc == 0 && runs) {
         qsort(times, runs, sizeof *times, cmp_double);
         double median = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
@@ -633,10 +659,21 @@ static int cmd_bench(opts *o)
             json_string(stdout, d.driver_info[0] ? d.driver_info : d.driver_name);
             printf(", \"vulkan\": \"%u.%u.%u\", \"runs\": %zu, \"latency_ms_median\": %.4f, "
                    "\"latency_ms_best\": %.4f, \"images_per_s\": %.3f, \"tflops\": %.5f, \"gflop_per_image\": %.3f, "
-                   "\"load_s\": %.3f, \"warmup_ms\": %.3f, \"weight_bytes\": %llu, \"activation_bytes\": %llu}\n",
+                   "\"load_s\": %.3f, \"warmup_ms\": %.3f, \"weight_bytes\": %llu, \"activation_bytes\": %llu, "
+                   "\"dispatches\": %u, \"kernels\": [",
                    (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff, runs, median * 1e3, best * 1e3, ips, tflops,
                    s.info.flops_per_image * 1e-9, t_load, warm * 1e3, (unsigned long long)s.info.weight_bytes,
-                   (unsigned long long)vitvk_plan_activation_bytes(s.plan));
+                   (unsigned long long)vitvk_plan_activation_bytes(s.plan), nk);
+            for (unsigned j = 0; j < nops; j++) {
+                printf("%s{\"op\": ", j ? ", " : "");
+                json_string(stdout, ops[j].op);
+                printf(", \"dispatches\": %u, \"ms\": %.4f, \"share\": %.4f, \"gflop\": %.4f, \"gflops\": %.3f, "
+                       "\"mbytes\": %.3f, \"gbps\": %.3f}",
+                       ops[j].count, ops[j].ms, gpu_ms > 0 ? ops[j].ms / gpu_ms : 0, ops[j].gflop,
+                       ops[j].ms > 0 ? ops[j].gflop / ops[j].ms * 1e3 : 0, ops[j].mbytes,
+                       ops[j].ms > 0 ? ops[j].mbytes / ops[j].ms : 0);
+            }
+            puts("]}");
         } else {
             printf("model      %s (%u layers, hidden %u, %ux%u, %.2f GFLOP/image)\n", o->model, s.info.num_layers,
                    s.info.hidden_size, s.info.image_height, s.info.image_width, s.info.flops_per_image * 1e-9);
@@ -648,6 +685,15 @@ static int cmd_bench(opts *o)
             printf("throughput %.2f images/s, %.4f TFLOP/s\n", ips, tflops);
             printf("memory     weights %.1f MiB, activations %.1f MiB; load %.2f s\n",
                    s.info.weight_bytes / 1048576.0, vitvk_plan_activation_bytes(s.plan) / 1048576.0, t_load);
+            if (nops) {
+                printf("\nGPU time per op (last run, %u dispatches, %.3f ms):\n", nk, gpu_ms);
+                printf("  %-18s %5s %10s %7s %10s %9s\n", "op", "count", "ms", "share", "GFLOP/s", "GB/s");
+                for (unsigned j = 0; j < nops; j++)
+                    printf("  %-18s %5u %10.3f %6.1f%% %10.2f %9.2f\n", ops[j].op, ops[j].count, ops[j].ms,
+                           gpu_ms > 0 ? 100 * ops[j].ms / gpu_ms : 0,
+                           ops[j].ms > 0 ? ops[j].gflop / ops[j].ms * 1e3 : 0,
+                           ops[j].ms > 0 ? ops[j].mbytes / ops[j].ms : 0);
+            }
         }
     }
     free(pixels);

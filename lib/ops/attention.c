@@ -18,5 +18,8 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
     uint32_t push[6] = {T, H, D, 0, 0, 0};
     memcpy(&push[4], &scale, 4);
     const vk_buffer *bufs[2] = {qkv, out};
-    return vk_program_add(p, k, spec, 2, bufs, 2, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N, label);
+    vitvk_status st_add = vk_program_add(p, k, spec, 2, bufs, 2, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N, label);
+    if (st_add == VITVK_OK)
+        vk_program_set_cost(p, 4ull * N * H * T * T * hd, (fp16 ? 2ull : 4ull) * N * T * 4 * D);
+    return st_add;
 }

@@ -25,7 +25,10 @@ vitvk_status op_patchify(vk_program *p, const vk_tuning *t, bool fp16, const vk_
     const vk_buffer *bufs[2] = {pixels, out};
     uint32_t gx, gy;
     grid(total, t->elem_wg, &gx, &gy);
-    return vk_program_add(p, k, spec, 1, bufs, 2, 1u << 1, push, sizeof push, gx, gy, 1, "patchify");
+    vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 2, 1u << 1, push, sizeof push, gx, gy, 1, "patchify");
+    if (st_add == VITVK_OK)
+        vk_program_set_cost(p, 0, (4ull + (fp16 ? 2 : 4)) * total);
+    return st_add;
 }
 
 vitvk_status op_embed(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *patches,
@@ -42,7 +45,10 @@ vitvk_status op_embed(vk_program *p, const vk_tuning *t, bool fp16, const vk_buf
     const vk_buffer *bufs[4] = {patches, cls, pos, out};
     uint32_t gx, gy;
     grid(total, t->elem_wg, &gx, &gy);
-    return vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push, gx, gy, 1, "embed");
+    vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push, gx, gy, 1, "embed");
+    if (st_add == VITVK_OK)
+        vk_program_set_cost(p, 0, 3ull * (fp16 ? 2 : 4) * total);
+    return st_add;
 }
 
 vitvk_status op_activation(vk_program *p, const vk_tuning *t, bool fp16, vk_act act, const vk_buffer *in,
@@ -57,5 +63,8 @@ vitvk_status op_activation(vk_program *p, const vk_tuning *t, bool fp16, vk_act 
     const vk_buffer *bufs[2] = {in, out};
     uint32_t gx, gy;
     grid(count, t->elem_wg, &gx, &gy);
-    return vk_program_add(p, k, spec, 2, bufs, 2, 1u << 1, push, sizeof push, gx, gy, 1, "activation");
+    vitvk_status st_add = vk_program_add(p, k, spec, 2, bufs, 2, 1u << 1, push, sizeof push, gx, gy, 1, "activation");
+    if (st_add == VITVK_OK)
+        vk_program_set_cost(p, 0, 2ull * (fp16 ? 2 : 4) * count);
+    return st_add;
 }

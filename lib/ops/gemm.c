@@ -3,6 +3,14 @@
 
 #include "ops.h"
 
+/* Useful work of C = A * W^T: 2MNK flops; A, W and C each moved once. */
+static void gemm_cost(vk_program *p, const vk_gemm_args *g, bool fp16)
+{
+    uint64_t es = fp16 ? 2 : 4;
+    vk_program_set_cost(p, 2ull * g->M * g->N * g->K,
+                        es * ((uint64_t)g->M * g->K + (uint64_t)g->N * g->K + (uint64_t)g->M * g->N));
+}
+
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label)
 {
@@ -19,7 +27,10 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->c, g->res ? g->res : g->c, g->c};
         uint32_t gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
         uint32_t gy = vk_div_up(g->M, t->texel_tm);
-        return vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
+        st = vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
+        if (st == VITVK_OK)
+            gemm_cost(p, g, fp16);
+        return st;
     }
     vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM, fp16, &k);
     if (st != VITVK_OK)
@@ -31,5 +42,8 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
     const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
     uint32_t gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
     uint32_t gy = vk_div_up(g->M, t->gemm_tm);
-    return vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
+    st = vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
+    if (st == VITVK_OK)
+        gemm_cost(p, g, fp16);
+    return st;
 }

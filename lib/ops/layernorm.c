@@ -18,6 +18,9 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
     uint32_t push[6] = {rows, D, in_stride, out_stride, 0, 0};
     memcpy(&push[4], &eps, 4);
     const vk_buffer *bufs[4] = {in, gamma, beta, out};
-    return vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push, vk_div_up(rows, t->rows_wg), 1, 1,
+    vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push, vk_div_up(rows, t->rows_wg), 1, 1,
                           label);
+    if (st_add == VITVK_OK)
+        vk_program_set_cost(p, 8ull * rows * D, (fp16 ? 2ull : 4ull) * rows * D * 2);
+    return st_add;
 }
