@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "internal.h"
 
 /* The loader's one exported entry point; everything else is fetched
@@ -411,17 +412,11 @@ static vitvk_status list_physical(const vk_instance_table *vki, VkInstance inst,
     return VITVK_OK;
 }
 
-static void set_err(char *err, size_t err_size, const char *msg)
-{
-    if (err && err_size)
-        snprintf(err, err_size, "%s", msg);
-}
-
 vitvk_status vitvk_enumerate_devices(vitvk_device_info *infos, uint32_t *count, char *err, size_t err_size)
 {
     char msg[VK_ERR_SIZE] = "";
     if (!count) {
-        set_err(err, err_size, "count is NULL");
+        vk_errorf(err, err_size, "%s", "count is NULL");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     vk_instance_table vki;
@@ -431,7 +426,7 @@ vitvk_status vitvk_enumerate_devices(vitvk_device_info *infos, uint32_t *count, 
     instance_opts o = {0};
     vitvk_status st = create_instance(&vki, &o, &inst, &api, &validation, msg, sizeof msg);
     if (st != VITVK_OK) {
-        set_err(err, err_size, msg);
+        vk_errorf(err, err_size, "%s", msg);
         return st;
     }
     VkPhysicalDevice *pds = NULL;
@@ -450,7 +445,7 @@ vitvk_status vitvk_enumerate_devices(vitvk_device_info *infos, uint32_t *count, 
             *count = n;
         }
     } else {
-        set_err(err, err_size, msg);
+        vk_errorf(err, err_size, "%s", msg);
     }
     free(pds);
     vki.vkDestroyInstance(inst, NULL);
@@ -564,13 +559,13 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
     if (desc_in)
         desc = *desc_in;
     if (!out) {
-        set_err(err, err_size, "out is NULL");
+        vk_errorf(err, err_size, "%s", "out is NULL");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     *out = NULL;
     vitvk_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
-        set_err(err, err_size, "out of host memory");
+        vk_errorf(err, err_size, "%s", "out of host memory");
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     ctx->log = desc.log;
@@ -581,8 +576,8 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
     if (desc.adopt_device) {
         if (!desc.vk_instance || !desc.vk_physical_device || !desc.vk_device || !desc.vk_queue ||
             !desc.vk_get_instance_proc_addr) {
-            set_err(err, err_size, "adopting a device needs vk_instance, vk_physical_device, vk_device, vk_queue "
-                                   "and vk_get_instance_proc_addr");
+            vk_errorf(err, err_size, "adopting a device needs vk_instance, vk_physical_device, vk_device, "
+                                     "vk_queue and vk_get_instance_proc_addr");
             free(ctx);
             return VITVK_ERR_INVALID_ARGUMENT;
         }
@@ -694,7 +689,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
     return VITVK_OK;
 
 fail:
-    set_err(err, err_size, msg);
+    vk_errorf(err, err_size, "%s", msg);
     vitvk_context_destroy(ctx);
     return st;
 }

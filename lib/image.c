@@ -15,26 +15,11 @@
 static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 static const uint8_t jpeg_signature[3] = {0xff, 0xd8, 0xff};
 
-void img_errorf(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-    /* Library messages (libpng, libjpeg) may carry newlines; callers print
-     * ours as one line. */
-    for (char *p = err; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-}
-
 vitvk_status img_check_dimensions(const char *name, uint64_t width, uint64_t height,
                                   size_t max_pixels, char *err, size_t err_size)
 {
     if (width == 0 || height == 0) {
-        img_errorf(err, err_size, "%s: image has zero width or height (%llux%llu)", name,
+        vk_errorf(err, err_size, "%s: image has zero width or height (%llux%llu)", name,
                    (unsigned long long)width, (unsigned long long)height);
         return VITVK_ERR_FORMAT;
     }
@@ -43,7 +28,7 @@ vitvk_status img_check_dimensions(const char *name, uint64_t width, uint64_t hei
      * bound keeps every decoder buffer (up to 8 bytes a pixel) addressable. */
     if (width > UINT32_MAX || height > UINT32_MAX || width * height > limit ||
         width * height > SIZE_MAX / 8) {
-        img_errorf(err, err_size, "%s: image is %llux%llu, over the limit of %llu pixels", name,
+        vk_errorf(err, err_size, "%s: image is %llux%llu, over the limit of %llu pixels", name,
                    (unsigned long long)width, (unsigned long long)height, (unsigned long long)limit);
         return VITVK_ERR_LIMIT;
     }
@@ -58,7 +43,7 @@ vitvk_status img_read_file(const char *path, size_t max_bytes, uint8_t **data, s
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        img_errorf(err, err_size, "%s: cannot open: %s", path, strerror(e));
+        vk_errorf(err, err_size, "%s: cannot open: %s", path, strerror(e));
         return VITVK_ERR_IO;
     }
     /* Grow as we read rather than trusting a seek-reported size: works for
@@ -69,7 +54,7 @@ vitvk_status img_read_file(const char *path, size_t max_bytes, uint8_t **data, s
     while (st == VITVK_OK) {
         if (len == cap) {
             if (cap >= max_bytes) {
-                img_errorf(err, err_size, "%s: file is larger than %zu bytes", path, max_bytes);
+                vk_errorf(err, err_size, "%s: file is larger than %zu bytes", path, max_bytes);
                 st = VITVK_ERR_LIMIT;
                 break;
             }
@@ -86,7 +71,7 @@ vitvk_status img_read_file(const char *path, size_t max_bytes, uint8_t **data, s
         len += n;
         if (n == 0) {
             if (ferror(f)) {
-                img_errorf(err, err_size, "%s: read error", path);
+                vk_errorf(err, err_size, "%s: read error", path);
                 st = VITVK_ERR_IO;
             }
             break;
@@ -94,7 +79,7 @@ vitvk_status img_read_file(const char *path, size_t max_bytes, uint8_t **data, s
     }
     fclose(f);
     if (st == VITVK_ERR_OUT_OF_HOST_MEMORY)
-        img_errorf(err, err_size, "%s: out of memory reading the file", path);
+        vk_errorf(err, err_size, "%s: out of memory reading the file", path);
     if (st != VITVK_OK) {
         free(buf);
         return st;
@@ -109,25 +94,25 @@ vitvk_status img_decode_memory(const uint8_t *data, size_t size, const char *nam
                                size_t max_pixels, img_rgb8 *out, char *err, size_t err_size)
 {
     if (!out) {
-        img_errorf(err, err_size, "img_decode_memory: out is NULL");
+        vk_errorf(err, err_size, "img_decode_memory: out is NULL");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     memset(out, 0, sizeof *out);
     if (!name)
         name = "<memory>";
     if (!data && size) {
-        img_errorf(err, err_size, "%s: no data", name);
+        vk_errorf(err, err_size, "%s: no data", name);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (size == 0) {
-        img_errorf(err, err_size, "%s: empty file", name);
+        vk_errorf(err, err_size, "%s: empty file", name);
         return VITVK_ERR_FORMAT;
     }
     if (size >= sizeof png_signature && memcmp(data, png_signature, sizeof png_signature) == 0)
         return img_decode_png(data, size, name, max_pixels, out, err, err_size);
     if (size >= sizeof jpeg_signature && memcmp(data, jpeg_signature, sizeof jpeg_signature) == 0)
         return img_decode_jpeg(data, size, name, max_pixels, out, err, err_size);
-    img_errorf(err, err_size, "%s: not a PNG or JPEG file (unrecognised signature)", name);
+    vk_errorf(err, err_size, "%s: not a PNG or JPEG file (unrecognised signature)", name);
     return VITVK_ERR_FORMAT;
 }
 
@@ -135,7 +120,7 @@ vitvk_status img_decode_file(const char *path, size_t max_pixels, img_rgb8 *out,
                              char *err, size_t err_size)
 {
     if (!out || !path) {
-        img_errorf(err, err_size, "img_decode_file: path and out are required");
+        vk_errorf(err, err_size, "img_decode_file: path and out are required");
         if (out)
             memset(out, 0, sizeof *out);
         return VITVK_ERR_INVALID_ARGUMENT;

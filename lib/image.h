@@ -20,6 +20,7 @@
 #define VITVK_IMAGE_H
 #include <stddef.h>
 #include <stdint.h>
+#include "errmsg.h"
 #include "vitvk.h"
 
 typedef struct img_rgb8 {
@@ -107,13 +108,6 @@ vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int
                         int backend, img_rgb8 *dst, char *err, size_t err_size);
 
 /* ---- shared by the image sources, not for other callers ---- */
-
-/* Formats a one-line message into err (no-op when err is NULL). */
-void img_errorf(char *err, size_t err_size, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 /* Refuses zero sizes (FORMAT) and more than max_pixels (0 = default; LIMIT). */
 vitvk_status img_check_dimensions(const char *name, uint64_t width, uint64_t height,
                                   size_t max_pixels, char *err, size_t err_size);

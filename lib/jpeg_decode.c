@@ -110,7 +110,7 @@ static int jpeg_run(jpeg_job *job, const uint8_t *data, size_t size)
 
     int components = ci->num_components;
     if (components != 1 && components != 3 && components != 4) {
-        img_errorf(job->err, job->err_size, "%s: cannot handle a %d-component JPEG", job->name, components);
+        vk_errorf(job->err, job->err_size, "%s: cannot handle a %d-component JPEG", job->name, components);
         job->status = VITVK_ERR_UNSUPPORTED;
         return -1;
     }
@@ -160,12 +160,12 @@ vitvk_status img_decode_jpeg(const uint8_t *data, size_t size, const char *name,
 {
     memset(out, 0, sizeof *out);
     if (size > ULONG_MAX) {
-        img_errorf(err, err_size, "%s: file too large for libjpeg", name);
+        vk_errorf(err, err_size, "%s: file too large for libjpeg", name);
         return VITVK_ERR_LIMIT;
     }
     jpeg_job *job = calloc(1, sizeof *job);
     if (!job) {
-        img_errorf(err, err_size, "%s: out of memory starting the JPEG decoder", name);
+        vk_errorf(err, err_size, "%s: out of memory starting the JPEG decoder", name);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     job->name = name;
@@ -183,9 +183,9 @@ vitvk_status img_decode_jpeg(const uint8_t *data, size_t size, const char *name,
     if (jpeg_run(job, data, size) != 0) {
         st = job->status != VITVK_OK ? job->status : VITVK_ERR_FORMAT;
         if (st == VITVK_ERR_OUT_OF_HOST_MEMORY)
-            img_errorf(err, err_size, "%s: out of memory decoding the JPEG", name);
+            vk_errorf(err, err_size, "%s: out of memory decoding the JPEG", name);
         else if (job->status == VITVK_OK)
-            img_errorf(err, err_size, "%s: corrupt or truncated JPEG: %s", name, job->libjpeg_msg);
+            vk_errorf(err, err_size, "%s: corrupt or truncated JPEG: %s", name, job->libjpeg_msg);
         /* otherwise the message is already written */
     }
     /* Safe on a half-created decompressor: it checks for its memory pool. */

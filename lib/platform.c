@@ -4,6 +4,7 @@
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* fstat, mmap, O_CLOEXEC under -std=c11 */
 #endif
+#include "errmsg.h"
 #include "platform.h"
 
 #include <errno.h>
@@ -41,16 +42,6 @@
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #endif
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 static vitvk_status errno_status(int e)
 {
     return e == ENOMEM ? VITVK_ERR_OUT_OF_HOST_MEMORY : VITVK_ERR_IO;
@@ -80,30 +71,30 @@ vitvk_status plat_map_file(const char *path, plat_map *out, char *err, size_t er
     int fd = open(path, flags);
     if (fd < 0) {
         int e = errno;
-        set_err(err, err_size, "%s: %s", path, strerror(e));
+        vk_errorf(err, err_size, "%s: %s", path, strerror(e));
         return errno_status(e);
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        set_err(err, err_size, "%s: %s", path, strerror(e));
+        vk_errorf(err, err_size, "%s: %s", path, strerror(e));
         return errno_status(e);
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        set_err(err, err_size, "%s: is a directory", path);
+        vk_errorf(err, err_size, "%s: is a directory", path);
         return VITVK_ERR_IO;
     }
     /* a FIFO or device has no meaningful size and cannot be mapped */
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        set_err(err, err_size, "%s: not a regular file", path);
+        vk_errorf(err, err_size, "%s: not a regular file", path);
         return VITVK_ERR_IO;
     }
     if (st.st_size < 0 || (uintmax_t)st.st_size > (uintmax_t)SIZE_MAX) {
         close(fd);
-        set_err(err, err_size, "%s: file too large for this address space", path);
+        vk_errorf(err, err_size, "%s: file too large for this address space", path);
         return VITVK_ERR_LIMIT;
     }
     size_t size = (size_t)st.st_size;
@@ -115,7 +106,7 @@ vitvk_status plat_map_file(const char *path, plat_map *out, char *err, size_t er
     int e = errno;
     close(fd); /* the mapping keeps the file referenced */
     if (p == MAP_FAILED) {
-        set_err(err, err_size, "%s: mmap: %s", path, strerror(e));
+        vk_errorf(err, err_size, "%s: mmap: %s", path, strerror(e));
         return e == ENOMEM ? VITVK_ERR_OUT_OF_HOST_MEMORY : VITVK_ERR_IO;
     }
     out->data = p;
@@ -145,13 +136,13 @@ vitvk_status plat_map_file(const char *path, plat_map *out, char *err, size_t er
 {
     memset(out, 0, sizeof *out);
     if (plat_is_dir(path)) {
-        set_err(err, err_size, "%s: is a directory", path);
+        vk_errorf(err, err_size, "%s: is a directory", path);
         return VITVK_ERR_IO;
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
         int e = errno;
-        set_err(err, err_size, "%s: %s", path, strerror(e));
+        vk_errorf(err, err_size, "%s: %s", path, strerror(e));
         return errno_status(e);
     }
     /* Read in growing chunks rather than trusting ftell, whose long is 32
@@ -164,14 +155,14 @@ vitvk_status plat_map_file(const char *path, plat_map *out, char *err, size_t er
             if (ncap < cap) {
                 free(buf);
                 fclose(f);
-                set_err(err, err_size, "%s: file too large for this address space", path);
+                vk_errorf(err, err_size, "%s: file too large for this address space", path);
                 return VITVK_ERR_LIMIT;
             }
             uint8_t *nb = realloc(buf, ncap);
             if (!nb) {
                 free(buf);
                 fclose(f);
-                set_err(err, err_size, "%s: out of memory reading the file", path);
+                vk_errorf(err, err_size, "%s: out of memory reading the file", path);
                 return VITVK_ERR_OUT_OF_HOST_MEMORY;
             }
             buf = nb;
@@ -183,7 +174,7 @@ vitvk_status plat_map_file(const char *path, plat_map *out, char *err, size_t er
             if (ferror(f)) {
                 free(buf);
                 fclose(f);
-                set_err(err, err_size, "%s: read error", path);
+                vk_errorf(err, err_size, "%s: read error", path);
                 return VITVK_ERR_IO;
             }
             if (feof(f))
@@ -224,14 +215,14 @@ vitvk_status plat_read_text(const char *path, char **out, size_t *len, size_t ma
     if (s != VITVK_OK)
         return s;
     if (m.size > max_bytes) {
-        set_err(err, err_size, "%s: %zu bytes, more than the %zu allowed", path, m.size,
+        vk_errorf(err, err_size, "%s: %zu bytes, more than the %zu allowed", path, m.size,
                 max_bytes);
         plat_unmap(&m);
         return VITVK_ERR_LIMIT;
     }
     char *buf = malloc(m.size + 1);
     if (!buf) {
-        set_err(err, err_size, "%s: out of memory", path);
+        vk_errorf(err, err_size, "%s: out of memory", path);
         plat_unmap(&m);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
@@ -273,10 +264,10 @@ static vitvk_status make_one_dir(const char *path, char *err, size_t err_size)
     if (plat_is_dir(path))
         return VITVK_OK;
     if (e == EEXIST) {
-        set_err(err, err_size, "%s: exists and is not a directory", path);
+        vk_errorf(err, err_size, "%s: exists and is not a directory", path);
         return VITVK_ERR_IO;
     }
-    set_err(err, err_size, "%s: cannot create directory: %s", path, strerror(e));
+    vk_errorf(err, err_size, "%s: cannot create directory: %s", path, strerror(e));
     return VITVK_ERR_IO;
 }
 
@@ -284,12 +275,12 @@ vitvk_status plat_make_dirs(const char *path, char *err, size_t err_size)
 {
     size_t n = strlen(path);
     if (n == 0) {
-        set_err(err, err_size, "empty directory name");
+        vk_errorf(err, err_size, "empty directory name");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     char *tmp = malloc(n + 1);
     if (!tmp) {
-        set_err(err, err_size, "%s: out of memory", path);
+        vk_errorf(err, err_size, "%s: out of memory", path);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     memcpy(tmp, path, n + 1);

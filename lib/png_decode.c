@@ -216,7 +216,7 @@ vitvk_status img_decode_png(const uint8_t *data, size_t size, const char *name, 
         job.info = png_create_info_struct(job.png);
     if (!job.png || !job.info) {
         png_destroy_read_struct(job.png ? &job.png : NULL, NULL, NULL);
-        img_errorf(err, err_size, "%s: out of memory starting the PNG decoder", name);
+        vk_errorf(err, err_size, "%s: out of memory starting the PNG decoder", name);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
 
@@ -224,9 +224,9 @@ vitvk_status img_decode_png(const uint8_t *data, size_t size, const char *name, 
     if (png_run(&job) != 0) {
         st = job.status != VITVK_OK ? job.status : VITVK_ERR_FORMAT;
         if (st == VITVK_ERR_OUT_OF_HOST_MEMORY)
-            img_errorf(err, err_size, "%s: out of memory decoding the PNG", name);
+            vk_errorf(err, err_size, "%s: out of memory decoding the PNG", name);
         else if (job.status == VITVK_OK)
-            img_errorf(err, err_size, "%s: corrupt or truncated PNG: %s", name, job.libpng_msg);
+            vk_errorf(err, err_size, "%s: corrupt or truncated PNG: %s", name, job.libpng_msg);
         /* otherwise img_check_dimensions already wrote the message */
     }
     png_destroy_read_struct(&job.png, &job.info, NULL);

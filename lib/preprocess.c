@@ -42,7 +42,7 @@ typedef struct parse_ctx {
 
 static vitvk_status bad_key(const parse_ctx *p, const char *key, const char *what)
 {
-    img_errorf(p->err, p->err_size, "%s: \"%s\" %s", p->name, key, what);
+    vk_errorf(p->err, p->err_size, "%s: \"%s\" %s", p->name, key, what);
     return VITVK_ERR_FORMAT;
 }
 
@@ -227,19 +227,19 @@ vitvk_status preproc_config_parse(const char *json, size_t len, const char *name
 {
     parse_ctx p = {name ? name : "preprocessor_config.json", err, err_size};
     if (!json || !cfg) {
-        img_errorf(err, err_size, "%s: no JSON text or no config to fill", p.name);
+        vk_errorf(err, err_size, "%s: no JSON text or no config to fill", p.name);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!root) {
         size_t at = end && end >= json ? (size_t)(end - json) : 0;
-        img_errorf(err, err_size, "%s: invalid JSON near byte %zu", p.name, at);
+        vk_errorf(err, err_size, "%s: invalid JSON near byte %zu", p.name, at);
         return VITVK_ERR_FORMAT;
     }
     vitvk_status st;
     if (!cJSON_IsObject(root)) {
-        img_errorf(err, err_size, "%s: the top level must be a JSON object", p.name);
+        vk_errorf(err, err_size, "%s: the top level must be a JSON object", p.name);
         st = VITVK_ERR_FORMAT;
     } else {
         /* Parse into a copy so that a failure leaves *cfg untouched. */
@@ -255,7 +255,7 @@ vitvk_status preproc_config_parse(const char *json, size_t len, const char *name
 vitvk_status preproc_config_load(const char *path, preproc_config *cfg, char *err, size_t err_size)
 {
     if (!path || !cfg) {
-        img_errorf(err, err_size, "preproc_config_load: path and cfg are required");
+        vk_errorf(err, err_size, "preproc_config_load: path and cfg are required");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     uint8_t *text;
@@ -363,11 +363,11 @@ vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, fl
                               size_t err_size)
 {
     if (!img || !cfg || !out || !img->pixels || img->width == 0 || img->height == 0) {
-        img_errorf(err, err_size, "preprocess_image: image, config and output are required");
+        vk_errorf(err, err_size, "preprocess_image: image, config and output are required");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (cfg->backend != PREPROC_BACKEND_TORCHVISION && cfg->backend != PREPROC_BACKEND_PIL) {
-        img_errorf(err, err_size, "preprocess_image: unknown backend %d", cfg->backend);
+        vk_errorf(err, err_size, "preprocess_image: unknown backend %d", cfg->backend);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     uint32_t rw, rh, ow, oh;
@@ -375,7 +375,7 @@ vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, fl
     preproc_output_size(cfg, img->width, img->height, &ow, &oh);
     if (rw == 0 || rh == 0 || ow == 0 || oh == 0 || (uint64_t)rw * rh > VITVK_MAX_IMAGE_PIXELS ||
         (uint64_t)ow * oh > VITVK_MAX_IMAGE_PIXELS) {
-        img_errorf(err, err_size, "preprocess_image: %ux%u input gives an unusable %ux%u (crop %ux%u) size",
+        vk_errorf(err, err_size, "preprocess_image: %ux%u input gives an unusable %ux%u (crop %ux%u) size",
                    img->width, img->height, rw, rh, ow, oh);
         return VITVK_ERR_LIMIT;
     }
@@ -392,7 +392,7 @@ vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, fl
     float (*lut)[256] = malloc(sizeof(float[3][256]));
     if (!lut) {
         img_free(&resized);
-        img_errorf(err, err_size, "preprocess_image: out of memory");
+        vk_errorf(err, err_size, "preprocess_image: out of memory");
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     build_lut(cfg, lut);

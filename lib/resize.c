@@ -335,30 +335,30 @@ vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int
                         int backend, img_rgb8 *dst, char *err, size_t err_size)
 {
     if (!dst) {
-        img_errorf(err, err_size, "img_resize: dst is NULL");
+        vk_errorf(err, err_size, "img_resize: dst is NULL");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     memset(dst, 0, sizeof *dst);
     if (!src || !src->pixels || src->width == 0 || src->height == 0) {
-        img_errorf(err, err_size, "img_resize: empty source image");
+        vk_errorf(err, err_size, "img_resize: empty source image");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (resample < IMG_NEAREST || resample > IMG_HAMMING) {
-        img_errorf(err, err_size, "img_resize: unknown resample filter %d", resample);
+        vk_errorf(err, err_size, "img_resize: unknown resample filter %d", resample);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (backend != PREPROC_BACKEND_TORCHVISION && backend != PREPROC_BACKEND_PIL) {
-        img_errorf(err, err_size, "img_resize: unknown backend %d", backend);
+        vk_errorf(err, err_size, "img_resize: unknown backend %d", backend);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (out_w == 0 || out_h == 0 || (uint64_t)out_w * out_h > VITVK_MAX_IMAGE_PIXELS) {
-        img_errorf(err, err_size, "img_resize: output size %ux%u is empty or over %u pixels", out_w, out_h,
+        vk_errorf(err, err_size, "img_resize: output size %ux%u is empty or over %u pixels", out_w, out_h,
                    VITVK_MAX_IMAGE_PIXELS);
         return out_w == 0 || out_h == 0 ? VITVK_ERR_INVALID_ARGUMENT : VITVK_ERR_LIMIT;
     }
     dst->pixels = malloc((size_t)out_w * out_h * 3);
     if (!dst->pixels) {
-        img_errorf(err, err_size, "img_resize: out of memory for a %ux%u image", out_w, out_h);
+        vk_errorf(err, err_size, "img_resize: out of memory for a %ux%u image", out_w, out_h);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     dst->width = out_w;
@@ -378,7 +378,7 @@ vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int
     }
     if (st != VITVK_OK) {
         img_free(dst);
-        img_errorf(err, err_size, "img_resize: out of memory resizing %ux%u to %ux%u", src->width, src->height,
+        vk_errorf(err, err_size, "img_resize: out of memory resizing %ux%u to %ux%u", src->width, src->height,
                    out_w, out_h);
     }
     return st;

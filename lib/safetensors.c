@@ -5,6 +5,7 @@
  * sorted by data offsets must tile the data section exactly, with no gap,
  * overlap or trailing byte, and each one's byte count must equal
  * numel * dtype size. */
+#include "errmsg.h"
 #include "safetensors.h"
 
 #include <stdarg.h>
@@ -51,16 +52,6 @@ static const struct {
     [ST_F8_E5M2] = {"F8_E5M2", 1, 0},
 };
 #define ST_NUM_DTYPES (sizeof dtype_info / sizeof dtype_info[0])
-
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
 
 const char *st_dtype_name(st_dtype t)
 {
@@ -163,12 +154,12 @@ static vitvk_status check_metadata(const char *path, const cJSON *meta, char *er
                                    size_t err_size)
 {
     if (!cJSON_IsObject(meta)) {
-        set_err(err, err_size, "%s: __metadata__ is not an object", path);
+        vk_errorf(err, err_size, "%s: __metadata__ is not an object", path);
         return VITVK_ERR_FORMAT;
     }
     for (const cJSON *c = meta->child; c; c = c->next) {
         if (!cJSON_IsString(c)) {
-            set_err(err, err_size, "%s: __metadata__ value '%s' is not a string", path,
+            vk_errorf(err, err_size, "%s: __metadata__ value '%s' is not a string", path,
                     c->string ? c->string : "");
             return VITVK_ERR_FORMAT;
         }
@@ -180,20 +171,20 @@ static vitvk_status parse_shape(const char *path, const char *name, const cJSON 
                                 st_tensor *t, char *err, size_t err_size)
 {
     if (!cJSON_IsArray(shape)) {
-        set_err(err, err_size, "%s: tensor '%s': shape is missing or not an array", path,
+        vk_errorf(err, err_size, "%s: tensor '%s': shape is missing or not an array", path,
                 name);
         return VITVK_ERR_FORMAT;
     }
     int rank = 0;
     for (const cJSON *d = shape->child; d; d = d->next) {
         if (rank == ST_MAX_RANK) {
-            set_err(err, err_size, "%s: tensor '%s': rank %d is over the limit of %d", path,
+            vk_errorf(err, err_size, "%s: tensor '%s': rank %d is over the limit of %d", path,
                     name, cJSON_GetArraySize(shape), ST_MAX_RANK);
             return VITVK_ERR_LIMIT;
         }
         uint64_t v;
         if (!json_uint(d, &v)) {
-            set_err(err, err_size,
+            vk_errorf(err, err_size,
                     "%s: tensor '%s': shape[%d] is not a non-negative integer below 2^53",
                     path, name, rank);
             return VITVK_ERR_FORMAT;
@@ -210,7 +201,7 @@ static vitvk_status parse_shape(const char *path, const char *name, const cJSON 
     for (int i = 0; i < rank && numel != 0; i++) {
         uint64_t d = (uint64_t)t->shape[i];
         if (numel > (uint64_t)INT64_MAX / d) {
-            set_err(err, err_size, "%s: tensor '%s': shape's element count overflows", path,
+            vk_errorf(err, err_size, "%s: tensor '%s': shape's element count overflows", path,
                     name);
             return VITVK_ERR_FORMAT;
         }
@@ -226,7 +217,7 @@ static vitvk_status parse_entry(const char *path, const cJSON *e, uint64_t data_
 {
     const char *name = t->name;
     if (!cJSON_IsObject(e)) {
-        set_err(err, err_size, "%s: tensor '%s': entry is not an object", path, name);
+        vk_errorf(err, err_size, "%s: tensor '%s': entry is not an object", path, name);
         return VITVK_ERR_FORMAT;
     }
     /* cJSON keeps duplicate keys and returns the first; the reference
@@ -238,7 +229,7 @@ static vitvk_status parse_entry(const char *path, const cJSON *e, uint64_t data_
                     : !strcmp(c->string, "data_offsets") ? &seen_offsets
                                                          : NULL;
         if (seen && (*seen)++) {
-            set_err(err, err_size, "%s: tensor '%s': duplicate key \"%s\"", path, name,
+            vk_errorf(err, err_size, "%s: tensor '%s': duplicate key \"%s\"", path, name,
                     c->string);
             return VITVK_ERR_FORMAT;
         }
@@ -246,14 +237,14 @@ static vitvk_status parse_entry(const char *path, const cJSON *e, uint64_t data_
 
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(e, "dtype");
     if (!cJSON_IsString(dt)) {
-        set_err(err, err_size, "%s: tensor '%s': dtype is missing or not a string", path,
+        vk_errorf(err, err_size, "%s: tensor '%s': dtype is missing or not a string", path,
                 name);
         return VITVK_ERR_FORMAT;
     }
     if (!dtype_from_name(dt->valuestring, &t->dtype)) {
         char known[160];
         known_dtypes(known, sizeof known);
-        set_err(err, err_size, "%s: tensor '%s': unknown dtype \"%s\" (known: %s)", path,
+        vk_errorf(err, err_size, "%s: tensor '%s': unknown dtype \"%s\" (known: %s)", path,
                 name, dt->valuestring, known);
         return VITVK_ERR_FORMAT;
     }
@@ -267,18 +258,18 @@ static vitvk_status parse_entry(const char *path, const cJSON *e, uint64_t data_
     uint64_t begin, end;
     if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 || !json_uint(off->child, &begin) ||
         !json_uint(off->child->next, &end)) {
-        set_err(err, err_size,
+        vk_errorf(err, err_size,
                 "%s: tensor '%s': data_offsets is not two non-negative integers below 2^53",
                 path, name);
         return VITVK_ERR_FORMAT;
     }
     if (begin > end) {
-        set_err(err, err_size, "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin",
+        vk_errorf(err, err_size, "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin",
                 path, name, (unsigned long long)begin, (unsigned long long)end);
         return VITVK_ERR_FORMAT;
     }
     if (end > data_size) {
-        set_err(err, err_size,
+        vk_errorf(err, err_size,
                 "%s: tensor '%s': data_offsets [%llu, %llu] run past the data section (%llu bytes)",
                 path, name, (unsigned long long)begin, (unsigned long long)end,
                 (unsigned long long)data_size);
@@ -287,13 +278,13 @@ static vitvk_status parse_entry(const char *path, const cJSON *e, uint64_t data_
     uint64_t esize = dtype_info[t->dtype].size;
     uint64_t numel = (uint64_t)t->numel;
     if (numel > UINT64_MAX / esize) {
-        set_err(err, err_size,
+        vk_errorf(err, err_size,
                 "%s: tensor '%s': shape and dtype %s need more than 2^64 bytes", path, name,
                 dtype_info[t->dtype].name);
         return VITVK_ERR_FORMAT;
     }
     if (numel * esize != end - begin) {
-        set_err(err, err_size,
+        vk_errorf(err, err_size,
                 "%s: tensor '%s': %llu bytes in data_offsets, but shape and dtype %s need %llu",
                 path, name, (unsigned long long)(end - begin), dtype_info[t->dtype].name,
                 (unsigned long long)(numel * esize));
@@ -317,14 +308,14 @@ static vitvk_status check_tiling(const char *path, const st_tensor *t, span *sp,
     for (size_t i = 0; i < n; i++) {
         if (sp[i].begin < pos) {
             const span *p = &sp[i - 1]; /* pos > 0 implies i > 0 */
-            set_err(err, err_size, "%s: tensors '%s' [%llu, %llu) and '%s' [%llu, %llu) overlap",
+            vk_errorf(err, err_size, "%s: tensors '%s' [%llu, %llu) and '%s' [%llu, %llu) overlap",
                     path, t[p->index].name, (unsigned long long)p->begin,
                     (unsigned long long)p->end, t[sp[i].index].name,
                     (unsigned long long)sp[i].begin, (unsigned long long)sp[i].end);
             return VITVK_ERR_FORMAT;
         }
         if (sp[i].begin > pos) {
-            set_err(err, err_size,
+            vk_errorf(err, err_size,
                     "%s: %llu unused bytes at data offset %llu, before tensor '%s'", path,
                     (unsigned long long)(sp[i].begin - pos), (unsigned long long)pos,
                     t[sp[i].index].name);
@@ -333,7 +324,7 @@ static vitvk_status check_tiling(const char *path, const st_tensor *t, span *sp,
         pos = sp[i].end;
     }
     if (pos != data_size) {
-        set_err(err, err_size, "%s: %llu trailing bytes after the last tensor's data", path,
+        vk_errorf(err, err_size, "%s: %llu trailing bytes after the last tensor's data", path,
                 (unsigned long long)(data_size - pos));
         return VITVK_ERR_FORMAT;
     }
@@ -345,7 +336,7 @@ static vitvk_status parse_header(const char *path, st_shard *sh, const cJSON *ro
                                  size_t err_size)
 {
     if (!cJSON_IsObject(root)) {
-        set_err(err, err_size, "%s: header is not a JSON object", path);
+        vk_errorf(err, err_size, "%s: header is not a JSON object", path);
         return VITVK_ERR_FORMAT;
     }
     size_t n = 0, name_bytes = 0;
@@ -353,7 +344,7 @@ static vitvk_status parse_header(const char *path, st_shard *sh, const cJSON *ro
         if (!strcmp(c->string, "__metadata__"))
             continue;
         if (++n > ST_MAX_TENSORS) {
-            set_err(err, err_size, "%s: more than %u tensors", path, ST_MAX_TENSORS);
+            vk_errorf(err, err_size, "%s: more than %u tensors", path, ST_MAX_TENSORS);
             return VITVK_ERR_LIMIT;
         }
         name_bytes += strlen(c->string) + 1;
@@ -363,7 +354,7 @@ static vitvk_status parse_header(const char *path, st_shard *sh, const cJSON *ro
     span *sp = calloc(n ? n : 1, sizeof *sp);
     if (!sh->tensors || !sh->names || !sp) {
         free(sp);
-        set_err(err, err_size, "%s: out of memory for %zu tensors", path, n);
+        vk_errorf(err, err_size, "%s: out of memory for %zu tensors", path, n);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     sh->count = n;
@@ -387,7 +378,7 @@ static vitvk_status parse_header(const char *path, st_shard *sh, const cJSON *ro
         qsort(sh->tensors, n, sizeof *sh->tensors, cmp_tensor_name);
         for (size_t k = 1; k < n; k++) {
             if (!strcmp(sh->tensors[k - 1].name, sh->tensors[k].name)) {
-                set_err(err, err_size, "%s: tensor '%s' appears twice", path,
+                vk_errorf(err, err_size, "%s: tensor '%s' appears twice", path,
                         sh->tensors[k].name);
                 s = VITVK_ERR_FORMAT;
                 break;
@@ -417,7 +408,7 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
     const uint8_t *p = sh->map.data;
     size_t size = sh->map.size;
     if (size < 8) {
-        set_err(err, err_size, "%s: %zu bytes, too short for a safetensors file", path, size);
+        vk_errorf(err, err_size, "%s: %zu bytes, too short for a safetensors file", path, size);
         shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
@@ -425,21 +416,21 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
     for (int i = 7; i >= 0; i--)
         hlen = (hlen << 8) | p[i];
     if (hlen == 0) {
-        set_err(err, err_size, "%s: header length is 0", path);
+        vk_errorf(err, err_size, "%s: header length is 0", path);
         shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     /* Checked before the size limit: a length past the end means a
      * truncated or foreign file, which is the more useful diagnosis. */
     if (hlen > (uint64_t)(size - 8)) {
-        set_err(err, err_size,
+        vk_errorf(err, err_size,
                 "%s: header length %llu runs past the end of the file (%zu bytes); truncated?",
                 path, (unsigned long long)hlen, size);
         shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     if (hlen > ST_MAX_HEADER_BYTES) {
-        set_err(err, err_size, "%s: header of %llu bytes is over the %u-byte limit", path,
+        vk_errorf(err, err_size, "%s: header of %llu bytes is over the %u-byte limit", path,
                 (unsigned long long)hlen, ST_MAX_HEADER_BYTES);
         shard_free(sh);
         return VITVK_ERR_LIMIT;
@@ -447,7 +438,7 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
     size_t hl = (size_t)hlen;
     const char *hdr = (const char *)p + 8;
     if (memchr(hdr, '\0', hl)) {
-        set_err(err, err_size, "%s: header contains a NUL byte", path);
+        vk_errorf(err, err_size, "%s: header contains a NUL byte", path);
         shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
@@ -455,7 +446,7 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
      * even on a malformed number or string. */
     char *copy = malloc(hl + 1);
     if (!copy) {
-        set_err(err, err_size, "%s: out of memory for a %zu-byte header", path, hl);
+        vk_errorf(err, err_size, "%s: out of memory for a %zu-byte header", path, hl);
         shard_free(sh);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
@@ -465,14 +456,14 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
     cJSON *root = cJSON_ParseWithLengthOpts(copy, hl, &end, 0);
     if (!root) {
         size_t at = end && end >= copy ? (size_t)(end - copy) : 0;
-        set_err(err, err_size, "%s: header is not valid JSON (error near byte %zu)", path, at);
+        vk_errorf(err, err_size, "%s: header is not valid JSON (error near byte %zu)", path, at);
         free(copy);
         shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     for (const char *q = end; q < copy + hl; q++) {
         if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
-            set_err(err, err_size, "%s: header has data after its JSON object (byte %zu)",
+            vk_errorf(err, err_size, "%s: header has data after its JSON object (byte %zu)",
                     path, (size_t)(q - copy));
             cJSON_Delete(root);
             free(copy);
@@ -511,7 +502,7 @@ vitvk_status st_open_file(const char *path, st_archive **out, char *err, size_t 
     if (!a || !sh) {
         free(a);
         free(sh);
-        set_err(err, err_size, "%s: out of memory", path);
+        vk_errorf(err, err_size, "%s: out of memory", path);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     vitvk_status s = shard_open(path, sh, err, err_size);
@@ -562,39 +553,39 @@ static vitvk_status read_index(index_state *ix, char *err, size_t err_size)
     ix->root = cJSON_ParseWithLength(text, len);
     free(text);
     if (!cJSON_IsObject(ix->root)) {
-        set_err(err, err_size, "%s: not a JSON object", ix->index_path);
+        vk_errorf(err, err_size, "%s: not a JSON object", ix->index_path);
         return VITVK_ERR_FORMAT;
     }
     ix->map = cJSON_GetObjectItemCaseSensitive(ix->root, "weight_map");
     if (!cJSON_IsObject(ix->map)) {
-        set_err(err, err_size, "%s: weight_map is missing or not an object", ix->index_path);
+        vk_errorf(err, err_size, "%s: weight_map is missing or not an object", ix->index_path);
         return VITVK_ERR_FORMAT;
     }
     size_t n = 0;
     for (const cJSON *c = ix->map->child; c; c = c->next) {
         if (++n > ST_MAX_TENSORS) {
-            set_err(err, err_size, "%s: more than %u tensors", ix->index_path, ST_MAX_TENSORS);
+            vk_errorf(err, err_size, "%s: more than %u tensors", ix->index_path, ST_MAX_TENSORS);
             return VITVK_ERR_LIMIT;
         }
         if (!cJSON_IsString(c)) {
-            set_err(err, err_size, "%s: weight_map entry '%s' is not a string",
+            vk_errorf(err, err_size, "%s: weight_map entry '%s' is not a string",
                     ix->index_path, c->string);
             return VITVK_ERR_FORMAT;
         }
         if (!valid_shard_name(c->valuestring)) {
-            set_err(err, err_size,
+            vk_errorf(err, err_size,
                     "%s: tensor '%s': shard name \"%s\" is not a plain file name in the directory",
                     ix->index_path, c->string, c->valuestring);
             return VITVK_ERR_FORMAT;
         }
     }
     if (n == 0) {
-        set_err(err, err_size, "%s: weight_map is empty", ix->index_path);
+        vk_errorf(err, err_size, "%s: weight_map is empty", ix->index_path);
         return VITVK_ERR_FORMAT;
     }
     ix->shard_names = malloc(n * sizeof *ix->shard_names);
     if (!ix->shard_names) {
-        set_err(err, err_size, "%s: out of memory", ix->index_path);
+        vk_errorf(err, err_size, "%s: out of memory", ix->index_path);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     size_t k = 0;
@@ -624,7 +615,7 @@ static vitvk_status merge_shards(const index_state *ix, st_archive *a, char *err
     for (const cJSON *c = ix->map->child; c; c = c->next) {
         const st_shard *sh = &a->shards[shard_index(ix, c->valuestring)];
         if (!find_sorted(sh->tensors, sh->count, c->string)) {
-            set_err(err, err_size, "%s: tensor '%s' is not in shard %s", ix->index_path,
+            vk_errorf(err, err_size, "%s: tensor '%s' is not in shard %s", ix->index_path,
                     c->string, c->valuestring);
             return VITVK_ERR_FORMAT;
         }
@@ -633,14 +624,14 @@ static vitvk_status merge_shards(const index_state *ix, st_archive *a, char *err
     for (size_t i = 0; i < a->nshards; i++) {
         total += a->shards[i].count;
         if (total > ST_MAX_TENSORS) {
-            set_err(err, err_size, "%s: more than %u tensors in all shards", ix->dir,
+            vk_errorf(err, err_size, "%s: more than %u tensors in all shards", ix->dir,
                     ST_MAX_TENSORS);
             return VITVK_ERR_LIMIT;
         }
     }
     a->tensors = malloc((total ? total : 1) * sizeof *a->tensors);
     if (!a->tensors) {
-        set_err(err, err_size, "%s: out of memory for %zu tensors", ix->dir, total);
+        vk_errorf(err, err_size, "%s: out of memory for %zu tensors", ix->dir, total);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     size_t k = 0;
@@ -665,7 +656,7 @@ static vitvk_status merge_shards(const index_state *ix, st_archive *a, char *err
                     first = ix->shard_names[j];
             }
         }
-        set_err(err, err_size, "%s: tensor '%s' is in two shards, %s and %s", ix->dir, name,
+        vk_errorf(err, err_size, "%s: tensor '%s' is in two shards, %s and %s", ix->dir, name,
                 first ? first : "?", second ? second : "?");
         return VITVK_ERR_FORMAT;
     }
@@ -687,7 +678,7 @@ static vitvk_status open_sharded(const char *dir, const char *index_path, st_arc
         if (a)
             a->shards = calloc(ix.nshards, sizeof *a->shards);
         if (!a || !a->shards) {
-            set_err(err, err_size, "%s: out of memory", dir);
+            vk_errorf(err, err_size, "%s: out of memory", dir);
             s = VITVK_ERR_OUT_OF_HOST_MEMORY;
         }
     }
@@ -695,7 +686,7 @@ static vitvk_status open_sharded(const char *dir, const char *index_path, st_arc
         size_t cap = strlen(dir) + strlen(ix.shard_names[i]) + 2;
         char *path = malloc(cap);
         if (!path) {
-            set_err(err, err_size, "%s: out of memory", dir);
+            vk_errorf(err, err_size, "%s: out of memory", dir);
             s = VITVK_ERR_OUT_OF_HOST_MEMORY;
             break;
         }
@@ -721,13 +712,13 @@ vitvk_status st_open_dir(const char *dir, st_archive **out, char *err, size_t er
 {
     *out = NULL;
     if (!plat_is_dir(dir)) {
-        set_err(err, err_size, "%s: not a directory", dir);
+        vk_errorf(err, err_size, "%s: not a directory", dir);
         return VITVK_ERR_IO;
     }
     size_t cap = strlen(dir) + sizeof "/model.safetensors.index.json" + 1;
     char *path = malloc(cap);
     if (!path) {
-        set_err(err, err_size, "%s: out of memory", dir);
+        vk_errorf(err, err_size, "%s: out of memory", dir);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     vitvk_status s;
@@ -739,7 +730,7 @@ vitvk_status st_open_dir(const char *dir, st_archive **out, char *err, size_t er
         if (plat_file_exists(path)) {
             s = open_sharded(dir, path, out, err, err_size);
         } else {
-            set_err(err, err_size, "%s: no model.safetensors or model.safetensors.index.json",
+            vk_errorf(err, err_size, "%s: no model.safetensors or model.safetensors.index.json",
                     dir);
             s = VITVK_ERR_IO;
         }
@@ -769,18 +760,18 @@ const st_tensor *st_find(const st_archive *a, const char *name)
 vitvk_status st_to_f32(const st_tensor *t, float *dst, char *err, size_t err_size)
 {
     if (!t || (!dst && t->numel > 0)) {
-        set_err(err, err_size, "st_to_f32: NULL argument");
+        vk_errorf(err, err_size, "st_to_f32: NULL argument");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (!st_dtype_is_float(t->dtype)) {
-        set_err(err, err_size, "tensor '%s': dtype %s does not convert to F32", t->name,
+        vk_errorf(err, err_size, "tensor '%s': dtype %s does not convert to F32", t->name,
                 st_dtype_name(t->dtype));
         return VITVK_ERR_UNSUPPORTED;
     }
     size_t n = (size_t)t->numel;
     if (t->numel < 0 || n > SIZE_MAX / st_dtype_size(t->dtype) ||
         n * st_dtype_size(t->dtype) != t->nbytes) {
-        set_err(err, err_size, "tensor '%s': numel and nbytes disagree", t->name);
+        vk_errorf(err, err_size, "tensor '%s': numel and nbytes disagree", t->name);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     /* The data section need not be aligned (the header length is free), so

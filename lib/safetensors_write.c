@@ -3,6 +3,7 @@
  * The header is built by hand rather than with cJSON because cJSON prints
  * large doubles in exponent form ("1e+15"), which the reference reader
  * refuses for offsets. */
+#include "errmsg.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -20,16 +21,6 @@ struct st_writer {
     uint64_t expected, written;
     int failed;
 };
-
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
 
 uint64_t st_write_tensor_bytes(const st_write_tensor *t, int *ok)
 {
@@ -129,24 +120,24 @@ static vitvk_status check_list(const char *path, const st_write_tensor *t, size_
                                uint64_t *total, char *err, size_t err_size)
 {
     if (n > ST_MAX_TENSORS) {
-        set_err(err, err_size, "%s: %zu tensors, more than %u", path, n, ST_MAX_TENSORS);
+        vk_errorf(err, err_size, "%s: %zu tensors, more than %u", path, n, ST_MAX_TENSORS);
         return VITVK_ERR_LIMIT;
     }
     uint64_t sum = 0;
     for (size_t i = 0; i < n; i++) {
         if (!t[i].name || !strcmp(t[i].name, "__metadata__")) {
-            set_err(err, err_size, "%s: tensor %zu has no usable name", path, i);
+            vk_errorf(err, err_size, "%s: tensor %zu has no usable name", path, i);
             return VITVK_ERR_INVALID_ARGUMENT;
         }
         int ok;
         uint64_t nb = st_write_tensor_bytes(&t[i], &ok);
         if (!ok) {
-            set_err(err, err_size, "%s: tensor '%s': invalid dtype, rank or shape", path,
+            vk_errorf(err, err_size, "%s: tensor '%s': invalid dtype, rank or shape", path,
                     t[i].name);
             return VITVK_ERR_INVALID_ARGUMENT;
         }
         if (nb >= ST_OFFSET_LIMIT - sum) {
-            set_err(err, err_size, "%s: tensor '%s': data section would exceed 2^53 bytes",
+            vk_errorf(err, err_size, "%s: tensor '%s': data section would exceed 2^53 bytes",
                     path, t[i].name);
             return VITVK_ERR_LIMIT;
         }
@@ -154,7 +145,7 @@ static vitvk_status check_list(const char *path, const st_write_tensor *t, size_
     }
     const char **names = malloc((n ? n : 1) * sizeof *names);
     if (!names) {
-        set_err(err, err_size, "%s: out of memory", path);
+        vk_errorf(err, err_size, "%s: out of memory", path);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     for (size_t i = 0; i < n; i++)
@@ -162,7 +153,7 @@ static vitvk_status check_list(const char *path, const st_write_tensor *t, size_
     qsort(names, n, sizeof *names, cmp_str_ptr);
     for (size_t i = 1; i < n; i++) {
         if (!strcmp(names[i - 1], names[i])) {
-            set_err(err, err_size, "%s: tensor '%s' given twice", path, names[i]);
+            vk_errorf(err, err_size, "%s: tensor '%s' given twice", path, names[i]);
             free(names);
             return VITVK_ERR_INVALID_ARGUMENT;
         }
@@ -203,11 +194,11 @@ static vitvk_status build_header(const char *path, const st_write_tensor *t, siz
     while (!b->oom && b->len % 8 != 0)
         sb_put(b, " ", 1);
     if (b->oom) {
-        set_err(err, err_size, "%s: out of memory building the header", path);
+        vk_errorf(err, err_size, "%s: out of memory building the header", path);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     if (b->len > ST_MAX_HEADER_BYTES) {
-        set_err(err, err_size, "%s: header of %zu bytes is over the %u-byte limit", path,
+        vk_errorf(err, err_size, "%s: header of %zu bytes is over the %u-byte limit", path,
                 b->len, ST_MAX_HEADER_BYTES);
         return VITVK_ERR_LIMIT;
     }
@@ -229,7 +220,7 @@ vitvk_status st_writer_open(const char *path, const st_write_tensor *tensors, si
 {
     *out = NULL;
     if (!path || (n && !tensors)) {
-        set_err(err, err_size, "st_writer_open: NULL argument");
+        vk_errorf(err, err_size, "st_writer_open: NULL argument");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     uint64_t total = 0;
@@ -249,14 +240,14 @@ vitvk_status st_writer_open(const char *path, const st_write_tensor *tensors, si
     if (!w || !w->path) {
         free(w);
         free(hdr.p);
-        set_err(err, err_size, "%s: out of memory", path);
+        vk_errorf(err, err_size, "%s: out of memory", path);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     memcpy(w->path, path, plen);
     w->expected = total;
     w->f = fopen(path, "wb");
     if (!w->f) {
-        set_err(err, err_size, "%s: cannot create: %s", path, strerror(errno));
+        vk_errorf(err, err_size, "%s: cannot create: %s", path, strerror(errno));
         free(hdr.p);
         writer_free(w, 0);
         return VITVK_ERR_IO;
@@ -268,7 +259,7 @@ vitvk_status st_writer_open(const char *path, const st_write_tensor *tensors, si
     int ok = fwrite(len8, 1, 8, w->f) == 8 && fwrite(hdr.p, 1, hdr.len, w->f) == hdr.len;
     free(hdr.p);
     if (!ok) {
-        set_err(err, err_size, "%s: write error", path);
+        vk_errorf(err, err_size, "%s: write error", path);
         writer_free(w, 1);
         return VITVK_ERR_IO;
     }
@@ -280,22 +271,22 @@ vitvk_status st_writer_write(st_writer *w, const void *data, size_t nbytes, char
                              size_t err_size)
 {
     if (!w || (!data && nbytes)) {
-        set_err(err, err_size, "st_writer_write: NULL argument");
+        vk_errorf(err, err_size, "st_writer_write: NULL argument");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (w->failed) {
-        set_err(err, err_size, "%s: writer already failed", w->path);
+        vk_errorf(err, err_size, "%s: writer already failed", w->path);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (nbytes > w->expected - w->written) {
         w->failed = 1;
-        set_err(err, err_size, "%s: %llu bytes written, more than the %llu declared", w->path,
+        vk_errorf(err, err_size, "%s: %llu bytes written, more than the %llu declared", w->path,
                 (unsigned long long)(w->written + nbytes), (unsigned long long)w->expected);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (nbytes && fwrite(data, 1, nbytes, w->f) != nbytes) {
         w->failed = 1;
-        set_err(err, err_size, "%s: write error after %llu data bytes", w->path,
+        vk_errorf(err, err_size, "%s: write error after %llu data bytes", w->path,
                 (unsigned long long)w->written);
         return VITVK_ERR_IO;
     }
@@ -306,11 +297,11 @@ vitvk_status st_writer_write(st_writer *w, const void *data, size_t nbytes, char
 vitvk_status st_writer_finish(st_writer *w, char *err, size_t err_size)
 {
     if (!w) {
-        set_err(err, err_size, "st_writer_finish: NULL writer");
+        vk_errorf(err, err_size, "st_writer_finish: NULL writer");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     if (w->failed || w->written != w->expected) {
-        set_err(err, err_size, "%s: %llu of %llu data bytes written; file removed", w->path,
+        vk_errorf(err, err_size, "%s: %llu of %llu data bytes written; file removed", w->path,
                 (unsigned long long)w->written, (unsigned long long)w->expected);
         writer_free(w, 1);
         return VITVK_ERR_INVALID_ARGUMENT;
@@ -320,7 +311,7 @@ vitvk_status st_writer_finish(st_writer *w, char *err, size_t err_size)
     bad |= fclose(w->f) != 0;
     w->f = NULL;
     if (bad) {
-        set_err(err, err_size, "%s: write error when closing", w->path);
+        vk_errorf(err, err_size, "%s: write error when closing", w->path);
         writer_free(w, 1);
         return VITVK_ERR_IO;
     }
@@ -346,7 +337,7 @@ vitvk_status st_write_file(const char *path, const st_write_tensor *tensors, siz
         uint64_t nb64 = st_write_tensor_bytes(&tensors[i], &ok);
         size_t nb = (size_t)nb64;
         if (nb != nb64 || (nb && !tensors[i].data)) {
-            set_err(err, err_size, "%s: tensor '%s' has no data in memory", path, tensors[i].name);
+            vk_errorf(err, err_size, "%s: tensor '%s' has no data in memory", path, tensors[i].name);
             st_writer_abort(w);
             return VITVK_ERR_INVALID_ARGUMENT;
         }
