@@ -31,6 +31,7 @@ typedef enum vk_shader_id {
     SH_PATCHIFY,
     SH_EMBED,
     SH_SOFTMAX,
+    SH_MEANPOOL,
     SH_GELU,
     SH_COUNT
 } vk_shader_id;

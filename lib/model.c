@@ -21,7 +21,8 @@ typedef struct loader {
     vitvk_model *m;
     st_archive *ar;
     const char *dir;
-    char prefix[16]; /* "vit." or "" */
+    char prefix[40]; /* "vit.", "deit.", "beit." or "" */
+    char name[256];  /* tensor_name's result */
     float *tmp;      /* conversion scratch, grown as needed */
     size_t tmp_cap;
     void *out;       /* storage-precision scratch */
@@ -86,36 +87,193 @@ static vitvk_status store(loader *L, vk_buffer *dst, const float *src, size_t co
 
 static size_t elem_size(const vitvk_model *m) { return m->fp16 ? 2 : 4; }
 
-/* A vector (or any tensor copied as is) into its own buffer. */
-static vitvk_status load_plain(loader *L, vk_buffer *dst, const char *name, int rank, const int64_t *dims)
+/* ---- tensor names ------------------------------------------------ */
+
+/* Every tensor the loader asks for, named per family by the formats below
+ * ("%s" = the checkpoint's prefix such as "vit.", "%u" = the layer). */
+typedef enum tname {
+    T_CLS, T_DIST, T_REG, T_POS, T_PATCH_W, T_PATCH_B,
+    T_LN1_G, T_LN1_B, T_LN2_G, T_LN2_B,
+    T_Q_W, T_Q_B, T_K_W, T_K_B, T_V_W, T_V_B, T_QKV_W, T_QKV_B,
+    T_PROJ_W, T_PROJ_B, T_FC1_W, T_FC1_B, T_FC2_W, T_FC2_B, T_LS1, T_LS2,
+    T_RELPOS, T_RELPOS_SHARED,
+    T_NORM_G, T_NORM_B, T_POOLNORM_G, T_POOLNORM_B,
+    T_HEAD_W, T_HEAD_B, T_DIST_W, T_DIST_B, T_POOLER_W, T_POOLER_B,
+    T_COUNT
+} tname;
+
+#define HFL "%sencoder.layer.%u."
+static const char *const hf_names[T_COUNT] = {
+    [T_CLS] = "%sembeddings.cls_token", [T_DIST] = "%sembeddings.distillation_token",
+    [T_POS] = "%sembeddings.position_embeddings",
+    [T_PATCH_W] = "%sembeddings.patch_embeddings.projection.weight",
+    [T_PATCH_B] = "%sembeddings.patch_embeddings.projection.bias",
+    [T_LN1_G] = HFL "layernorm_before.weight", [T_LN1_B] = HFL "layernorm_before.bias",
+    [T_LN2_G] = HFL "layernorm_after.weight", [T_LN2_B] = HFL "layernorm_after.bias",
+    [T_Q_W] = HFL "attention.attention.query.weight", [T_Q_B] = HFL "attention.attention.query.bias",
+    [T_K_W] = HFL "attention.attention.key.weight", [T_K_B] = HFL "attention.attention.key.bias",
+    [T_V_W] = HFL "attention.attention.value.weight", [T_V_B] = HFL "attention.attention.value.bias",
+    [T_PROJ_W] = HFL "attention.output.dense.weight", [T_PROJ_B] = HFL "attention.output.dense.bias",
+    [T_FC1_W] = HFL "intermediate.dense.weight", [T_FC1_B] = HFL "intermediate.dense.bias",
+    [T_FC2_W] = HFL "output.dense.weight", [T_FC2_B] = HFL "output.dense.bias",
+    [T_LS1] = HFL "lambda_1", [T_LS2] = HFL "lambda_2",
+    [T_RELPOS] = HFL "attention.attention.relative_position_bias.relative_position_bias_table",
+    [T_RELPOS_SHARED] = "%sencoder.relative_position_bias.relative_position_bias_table",
+    [T_NORM_G] = "%slayernorm.weight", [T_NORM_B] = "%slayernorm.bias",
+    [T_POOLNORM_G] = "%spooler.layernorm.weight", [T_POOLNORM_B] = "%spooler.layernorm.bias",
+    [T_HEAD_W] = "classifier.weight", [T_HEAD_B] = "classifier.bias",
+    [T_DIST_W] = "distillation_classifier.weight", [T_DIST_B] = "distillation_classifier.bias",
+    [T_POOLER_W] = "%spooler.dense.weight", [T_POOLER_B] = "%spooler.dense.bias",
+};
+#define TBL "%sblocks.%u."
+static const char *const timm_names[T_COUNT] = {
+    [T_CLS] = "%scls_token", [T_DIST] = "%sdist_token", [T_REG] = "%sreg_token", [T_POS] = "%spos_embed",
+    [T_PATCH_W] = "%spatch_embed.proj.weight", [T_PATCH_B] = "%spatch_embed.proj.bias",
+    [T_LN1_G] = TBL "norm1.weight", [T_LN1_B] = TBL "norm1.bias",
+    [T_LN2_G] = TBL "norm2.weight", [T_LN2_B] = TBL "norm2.bias",
+    [T_QKV_W] = TBL "attn.qkv.weight", [T_QKV_B] = TBL "attn.qkv.bias",
+    [T_PROJ_W] = TBL "attn.proj.weight", [T_PROJ_B] = TBL "attn.proj.bias",
+    [T_FC1_W] = TBL "mlp.fc1.weight", [T_FC1_B] = TBL "mlp.fc1.bias",
+    [T_FC2_W] = TBL "mlp.fc2.weight", [T_FC2_B] = TBL "mlp.fc2.bias",
+    [T_LS1] = TBL "ls1.gamma", [T_LS2] = TBL "ls2.gamma",
+    [T_NORM_G] = "%snorm.weight", [T_NORM_B] = "%snorm.bias",
+    [T_POOLNORM_G] = "%sfc_norm.weight", [T_POOLNORM_B] = "%sfc_norm.bias",
+    [T_HEAD_W] = "%shead.weight", [T_HEAD_B] = "%shead.bias",
+    [T_DIST_W] = "%shead_dist.weight", [T_DIST_B] = "%shead_dist.bias",
+};
+
+/* The name of tensor `which` (of layer `layer`) in this checkpoint, or
+ * NULL when the family has no such tensor. */
+static const char *tensor_name(loader *L, tname which, uint32_t layer)
 {
+    const vit_config *c = &L->m->cfg;
+    const char *fmt = c->family == FAM_TIMM ? timm_names[which] : hf_names[which];
+    if (c->family == FAM_DEIT && c->pool == POOL_TWO_HEADS) {
+        if (which == T_HEAD_W)
+            fmt = "cls_classifier.weight";
+        else if (which == T_HEAD_B)
+            fmt = "cls_classifier.bias";
+    }
+    if (!fmt)
+        return NULL;
+    /* The format may or may not use the layer: extra arguments are fine. */
+    snprintf(L->name, sizeof L->name, fmt, L->prefix, layer);
+    return L->name;
+}
+
+static const st_tensor *find_opt(loader *L, tname which, uint32_t layer)
+{
+    const char *n = tensor_name(L, which, layer);
+    return n ? st_find(L->ar, n) : NULL;
+}
+
+/* Converts tensor `which` to floats in `host` after checking its shape. */
+static vitvk_status read_tensor(loader *L, tname which, uint32_t layer, int rank, const int64_t *dims, float *host)
+{
+    const char *n = tensor_name(L, which, layer);
     const st_tensor *t;
-    vitvk_status st = find_tensor(L, name, rank, dims, &t);
+    vitvk_status st = find_tensor(L, n ? n : "(none)", rank, dims, &t);
     if (st == VITVK_OK)
-        st = grow(L->m->ctx, (void **)&L->tmp, &L->tmp_cap, (size_t)t->numel * sizeof(float));
-    if (st == VITVK_OK)
-        st = st_to_f32(t, L->tmp, L->m->ctx->last_error, sizeof L->m->ctx->last_error);
-    if (st == VITVK_OK)
-        st = store(L, dst, L->tmp, (size_t)t->numel);
+        st = st_to_f32(t, host, L->m->ctx->last_error, sizeof L->m->ctx->last_error);
     return st;
 }
 
-/* PyTorch Linear weight [N, K], kept in that layout (each output's K
- * inputs contiguous), written at row `row0` of a host matrix of K columns. */
-static vitvk_status rows_into(loader *L, const char *name, uint32_t N, uint32_t K, float *host, uint32_t row0)
+static vitvk_status load_vec(loader *L, vk_buffer *dst, tname which, uint32_t layer, uint32_t n)
 {
-    const st_tensor *t;
-    int64_t dims[2] = {N, K};
-    vitvk_status st = find_tensor(L, name, 2, dims, &t);
+    int64_t d[1] = {n};
+    vitvk_status st = grow(L->m->ctx, (void **)&L->tmp, &L->tmp_cap, (size_t)n * sizeof(float));
     if (st == VITVK_OK)
-        st = st_to_f32(t, host + (size_t)row0 * K, L->m->ctx->last_error, sizeof L->m->ctx->last_error);
+        st = read_tensor(L, which, layer, 1, d, L->tmp);
+    if (st == VITVK_OK)
+        st = store(L, dst, L->tmp, n);
     return st;
 }
 
-static vitvk_status load_linear(loader *L, vk_buffer *dst, const char *name, uint32_t N, uint32_t K)
+/* A Linear (weight N x K as PyTorch stores it, bias N) with its outputs
+ * multiplied by `scale` (layer scale, or 0.5 for averaged heads) folded
+ * into the weights: scale * (W x + b) = (scale W) x + scale b. */
+static vitvk_status load_linear(loader *L, vk_buffer *w, vk_buffer *b, tname wname, tname bname, uint32_t layer,
+                                uint32_t N, uint32_t K, const float *scale, bool bias_required)
 {
-    int64_t dims[2] = {N, K};
-    return load_plain(L, dst, name, 2, dims);
+    float *host = malloc(((size_t)N * K + N) * sizeof(float));
+    if (!host)
+        return vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    float *bias = host + (size_t)N * K;
+    int64_t dw[2] = {N, K}, db[1] = {N};
+    vitvk_status st = read_tensor(L, wname, layer, 2, dw, host);
+    if (st == VITVK_OK) {
+        if (bias_required || find_opt(L, bname, layer))
+            st = read_tensor(L, bname, layer, 1, db, bias);
+        else
+            memset(bias, 0, N * sizeof(float));
+    }
+    if (st == VITVK_OK && scale)
+        for (uint32_t n = 0; n < N; n++) {
+            for (uint32_t k = 0; k < K; k++)
+                host[(size_t)n * K + k] *= scale[n];
+            bias[n] *= scale[n];
+        }
+    if (st == VITVK_OK)
+        st = store(L, w, host, (size_t)N * K);
+    if (st == VITVK_OK)
+        st = store(L, b, bias, N);
+    free(host);
+    return st;
+}
+
+/* Layer scale vector (BEiT lambda, timm ls.gamma) into scale[D], or NULL. */
+static vitvk_status layer_scale(loader *L, tname which, uint32_t layer, float *scale, const float **out)
+{
+    *out = NULL;
+    if (!find_opt(L, which, layer))
+        return VITVK_OK;
+    int64_t d[1] = {L->m->cfg.hidden};
+    vitvk_status st = read_tensor(L, which, layer, 1, d, scale);
+    if (st == VITVK_OK)
+        *out = scale;
+    return st;
+}
+
+/* BEiT's relative position bias: a table of (2gh-1)(2gw-1) + 3 rows (the
+ * last three for [CLS]->patch, patch->[CLS], [CLS]->[CLS]) and one column
+ * per head, expanded to the [H][T][T] matrix added to the scores. */
+static vitvk_status load_relpos(loader *L, vk_buffer *dst, tname which, uint32_t layer)
+{
+    const vit_config *c = &L->m->cfg;
+    uint32_t gh = c->image_h / c->patch, gw = c->image_w / c->patch, H = c->heads, T = L->m->tokens;
+    uint32_t nrel = (2 * gh - 1) * (2 * gw - 1) + 3;
+    int64_t dims[2] = {nrel, H};
+    size_t tsize = (size_t)nrel * H, bsize = (size_t)H * T * T;
+    float *table = malloc(tsize * sizeof(float));
+    float *bias = malloc(bsize * sizeof(float));
+    if (!table || !bias) {
+        free(table);
+        free(bias);
+        return vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
+    vitvk_status st = read_tensor(L, which, layer, 2, dims, table);
+    for (uint32_t i = 0; st == VITVK_OK && i < T; i++)
+        for (uint32_t j = 0; j < T; j++) {
+            uint32_t idx;
+            if (i == 0 && j == 0)
+                idx = nrel - 1;
+            else if (i == 0)
+                idx = nrel - 3;
+            else if (j == 0)
+                idx = nrel - 2;
+            else {
+                int yi = (int)((i - 1) / gw), xi = (int)((i - 1) % gw);
+                int yj = (int)((j - 1) / gw), xj = (int)((j - 1) % gw);
+                idx = (uint32_t)((yi - yj + (int)gh - 1) * (int)(2 * gw - 1) + (xi - xj + (int)gw - 1));
+            }
+            for (uint32_t h = 0; h < H; h++)
+                bias[((size_t)h * T + i) * T + j] = table[(size_t)idx * H + h];
+        }
+    if (st == VITVK_OK) /* scores stay fp32 in every precision */
+        st = vk_upload(L->m->ctx, &L->m->weights, dst, bias, bsize * sizeof(float));
+    free(table);
+    free(bias);
+    return st;
 }
 
 /* ---- buffers ----------------------------------------------------- */
@@ -129,14 +287,17 @@ static vitvk_status create_buffers(vitvk_model *m)
 {
     const vit_config *c = &m->cfg;
     uint32_t D = c->hidden, I = c->intermediate, Kp = c->channels * c->patch * c->patch;
+    uint32_t npre = vit_prefix_tokens(c);
+    size_t bias_bytes = (size_t)c->heads * m->tokens * m->tokens * sizeof(float);
     vitvk_status st = VITVK_OK;
 #define ADD(b, n)                                  \
     if (st == VITVK_OK)                            \
         st = add(m, &(b), (size_t)(n), #b);
     ADD(m->patch_w, (size_t)Kp * D)
     ADD(m->patch_b, D)
-    ADD(m->cls, D)
-    ADD(m->pos, (size_t)m->tokens * D)
+    ADD(m->prefix, (size_t)(npre ? npre : 1) * D)
+    if (c->pos_mode != VK_POS_NONE)
+        ADD(m->pos, (size_t)(c->pos_mode == VK_POS_ALL ? m->tokens : m->patches_per_image) * D)
     for (uint32_t l = 0; l < c->layers; l++) {
         vit_layer_weights *w = &m->layers[l];
         ADD(w->ln1_g, D)
@@ -151,12 +312,20 @@ static vitvk_status create_buffers(vitvk_model *m)
         ADD(w->fc1_b, I)
         ADD(w->fc2_w, (size_t)I * D)
         ADD(w->fc2_b, D)
+        if (c->rel_pos_layer && st == VITVK_OK)
+            st = vk_arena_add(&m->weights, bias_bytes, "relative position bias", &w->score_bias);
     }
+    if (c->rel_pos_shared && st == VITVK_OK)
+        st = vk_arena_add(&m->weights, bias_bytes, "shared relative position bias", &m->shared_bias);
     ADD(m->lnf_g, D)
     ADD(m->lnf_b, D)
     if (m->has_classifier) {
         ADD(m->head_w, (size_t)D * m->num_labels)
         ADD(m->head_b, m->num_labels)
+        if (c->pool == POOL_TWO_HEADS) {
+            ADD(m->dist_w, (size_t)D * m->num_labels)
+            ADD(m->dist_b, m->num_labels)
+        }
     }
     if (m->has_pooler) {
         ADD(m->pool_w, (size_t)D * D)
@@ -174,37 +343,39 @@ static vitvk_status load_layer(loader *L, uint32_t l)
     const vit_config *c = &m->cfg;
     vit_layer_weights *w = &m->layers[l];
     uint32_t D = c->hidden, I = c->intermediate;
-    int64_t dD[1] = {D}, dI[1] = {I};
-    char n[256];
-    char base[96];
-    snprintf(base, sizeof base, "%sencoder.layer.%u.", L->prefix, l);
-    vitvk_status st = VITVK_OK;
-#define NAME(s) (snprintf(n, sizeof n, "%s%s", base, s), n)
-    st = load_plain(L, w->ln1_g, NAME("layernorm_before.weight"), 1, dD);
+    float *scale = malloc((size_t)D * sizeof(float));
+    if (!scale)
+        return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    const float *ls;
+    vitvk_status st = load_vec(L, w->ln1_g, T_LN1_G, l, D);
     if (st == VITVK_OK)
-        st = load_plain(L, w->ln1_b, NAME("layernorm_before.bias"), 1, dD);
+        st = load_vec(L, w->ln1_b, T_LN1_B, l, D);
     if (st == VITVK_OK)
-        st = load_plain(L, w->ln2_g, NAME("layernorm_after.weight"), 1, dD);
+        st = load_vec(L, w->ln2_g, T_LN2_G, l, D);
     if (st == VITVK_OK)
-        st = load_plain(L, w->ln2_b, NAME("layernorm_after.bias"), 1, dD);
+        st = load_vec(L, w->ln2_b, T_LN2_B, l, D);
+    /* Layer scale multiplies each branch's output before the residual add:
+     * it is folded into the branch's last Linear. */
     if (st == VITVK_OK)
-        st = load_linear(L, w->proj_w, NAME("attention.output.dense.weight"), D, D);
+        st = layer_scale(L, T_LS1, l, scale, &ls);
     if (st == VITVK_OK)
-        st = load_plain(L, w->proj_b, NAME("attention.output.dense.bias"), 1, dD);
+        st = load_linear(L, w->proj_w, w->proj_b, T_PROJ_W, T_PROJ_B, l, D, D, ls, true);
     if (st == VITVK_OK)
-        st = load_linear(L, w->fc1_w, NAME("intermediate.dense.weight"), I, D);
+        st = load_linear(L, w->fc1_w, w->fc1_b, T_FC1_W, T_FC1_B, l, I, D, NULL, true);
     if (st == VITVK_OK)
-        st = load_plain(L, w->fc1_b, NAME("intermediate.dense.bias"), 1, dI);
+        st = layer_scale(L, T_LS2, l, scale, &ls);
     if (st == VITVK_OK)
-        st = load_linear(L, w->fc2_w, NAME("output.dense.weight"), D, I);
-    if (st == VITVK_OK)
-        st = load_plain(L, w->fc2_b, NAME("output.dense.bias"), 1, dD);
+        st = load_linear(L, w->fc2_w, w->fc2_b, T_FC2_W, T_FC2_B, l, D, I, ls, true);
+    if (st == VITVK_OK && c->rel_pos_layer)
+        st = load_relpos(L, w->score_bias, T_RELPOS, l);
+    free(scale);
     if (st != VITVK_OK)
         return st;
 
-    /* Query, key and value become one 3D x D matrix and one 3D bias, so
-     * the three projections are one GEMM. */
-    static const char *const parts[3] = {"query", "key", "value"};
+    /* Query, key and value as one 3D x D matrix and one 3D bias, so the
+     * three projections are one GEMM (timm stores them so already). */
+    if (c->family == FAM_TIMM)
+        return load_linear(L, w->qkv_w, w->qkv_b, T_QKV_W, T_QKV_B, l, 3 * D, D, NULL, c->qkv_bias_required);
     float *host = malloc((size_t)D * 3 * D * sizeof(float));
     float *bias = calloc(3 * (size_t)D, sizeof(float));
     if (!host || !bias) {
@@ -212,24 +383,13 @@ static vitvk_status load_layer(loader *L, uint32_t l)
         free(bias);
         return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
+    static const tname parts[3][2] = {{T_Q_W, T_Q_B}, {T_K_W, T_K_B}, {T_V_W, T_V_B}};
+    int64_t dw[2] = {D, D}, db[1] = {D};
     for (int p = 0; st == VITVK_OK && p < 3; p++) {
-        char part[64];
-        snprintf(part, sizeof part, "attention.attention.%s.weight", parts[p]);
-        st = rows_into(L, NAME(part), D, D, host, (uint32_t)p * D);
-        if (st != VITVK_OK)
-            break;
-        snprintf(part, sizeof part, "attention.attention.%s.bias", parts[p]);
-        const st_tensor *t = st_find(L->ar, NAME(part));
-        if (!t && c->qkv_bias) {
-            st = vk_fail(m->ctx, VITVK_ERR_MODEL, "%s: tensor %s is missing (config.json has qkv_bias true)", L->dir,
-                         n);
-        } else if (t) {
-            st = find_tensor(L, n, 1, dD, &t);
-            if (st == VITVK_OK)
-                st = st_to_f32(t, bias + (size_t)p * D, m->ctx->last_error, sizeof m->ctx->last_error);
-        }
+        st = read_tensor(L, parts[p][0], l, 2, dw, host + (size_t)p * D * D);
+        if (st == VITVK_OK && (c->qkv_bias_required || find_opt(L, parts[p][1], l)))
+            st = read_tensor(L, parts[p][1], l, 1, db, bias + (size_t)p * D);
     }
-#undef NAME
     if (st == VITVK_OK)
         st = store(L, w->qkv_w, host, (size_t)D * 3 * D);
     if (st == VITVK_OK)
@@ -243,38 +403,68 @@ static vitvk_status load_weights(loader *L)
 {
     vitvk_model *m = L->m;
     const vit_config *c = &m->cfg;
-    uint32_t D = c->hidden;
-    char n[256];
-    int64_t dD[1] = {D};
-#define NAME(s) (snprintf(n, sizeof n, "%s%s", L->prefix, s), n)
+    uint32_t D = c->hidden, npre = vit_prefix_tokens(c);
     /* Conv2d weight [D, C, P, P] is a Linear [D, C*P*P] over the flattened
      * patch (patchify.comp writes patches in (c, i, j) order). */
     int64_t conv[4] = {D, c->channels, c->patch, c->patch};
-    vitvk_status st = load_plain(L, m->patch_w, NAME("embeddings.patch_embeddings.projection.weight"), 4, conv);
+    size_t need = (size_t)D * c->channels * c->patch * c->patch;
+    size_t pos_rows = c->pos_mode == VK_POS_ALL ? m->tokens : m->patches_per_image;
+    if (pos_rows * D > need)
+        need = pos_rows * D;
+    if ((size_t)(npre + 1) * D > need)
+        need = (size_t)(npre + 1) * D;
+    vitvk_status st = grow(m->ctx, (void **)&L->tmp, &L->tmp_cap, need * sizeof(float));
     if (st == VITVK_OK)
-        st = load_plain(L, m->patch_b, NAME("embeddings.patch_embeddings.projection.bias"), 1, dD);
-    int64_t dcls[3] = {1, 1, D}, dpos[3] = {1, m->tokens, D};
+        st = read_tensor(L, T_PATCH_W, 0, 4, conv, L->tmp);
     if (st == VITVK_OK)
-        st = load_plain(L, m->cls, NAME("embeddings.cls_token"), 3, dcls);
+        st = store(L, m->patch_w, L->tmp, (size_t)D * c->channels * c->patch * c->patch);
     if (st == VITVK_OK)
-        st = load_plain(L, m->pos, NAME("embeddings.position_embeddings"), 3, dpos);
+        st = load_vec(L, m->patch_b, T_PATCH_B, 0, D);
+
+    /* Prefix tokens in sequence order: [CLS], distillation, registers. */
+    uint32_t row = 0;
+    int64_t d1[3] = {1, 1, D}, dr[3] = {1, c->reg_tokens, D};
+    if (st == VITVK_OK && c->cls_token)
+        st = read_tensor(L, T_CLS, 0, 3, d1, L->tmp + (size_t)row++ * D);
+    if (st == VITVK_OK && c->dist_token)
+        st = read_tensor(L, T_DIST, 0, 3, d1, L->tmp + (size_t)row++ * D);
+    if (st == VITVK_OK && c->reg_tokens)
+        st = read_tensor(L, T_REG, 0, 3, dr, L->tmp + (size_t)row * D);
+    if (st == VITVK_OK && npre)
+        st = store(L, m->prefix, L->tmp, (size_t)npre * D);
+    if (st == VITVK_OK && c->pos_mode != VK_POS_NONE) {
+        int64_t dp[3] = {1, (int64_t)pos_rows, D};
+        st = read_tensor(L, T_POS, 0, 3, dp, L->tmp);
+        if (st == VITVK_OK)
+            st = store(L, m->pos, L->tmp, pos_rows * D);
+    }
     for (uint32_t l = 0; st == VITVK_OK && l < c->layers; l++)
         st = load_layer(L, l);
+    if (st == VITVK_OK && c->rel_pos_shared)
+        st = load_relpos(L, m->shared_bias, T_RELPOS_SHARED, 0);
+    /* Mean pooling normalises the average (pooler.layernorm, fc_norm);
+     * otherwise the final LayerNorm feeds the heads. */
+    tname g = c->pool == POOL_MEAN ? T_POOLNORM_G : T_NORM_G, b = c->pool == POOL_MEAN ? T_POOLNORM_B : T_NORM_B;
     if (st == VITVK_OK)
-        st = load_plain(L, m->lnf_g, NAME("layernorm.weight"), 1, dD);
+        st = load_vec(L, m->lnf_g, g, 0, D);
     if (st == VITVK_OK)
-        st = load_plain(L, m->lnf_b, NAME("layernorm.bias"), 1, dD);
-    if (st == VITVK_OK && m->has_pooler) {
-        st = load_linear(L, m->pool_w, NAME("pooler.dense.weight"), D, D);
-        if (st == VITVK_OK)
-            st = load_plain(L, m->pool_b, NAME("pooler.dense.bias"), 1, dD);
-    }
-#undef NAME
+        st = load_vec(L, m->lnf_b, b, 0, D);
+    if (st == VITVK_OK && m->has_pooler)
+        st = load_linear(L, m->pool_w, m->pool_b, T_POOLER_W, T_POOLER_B, 0, D, D, NULL, true);
     if (st == VITVK_OK && m->has_classifier) {
-        int64_t dK[1] = {m->num_labels};
-        st = load_linear(L, m->head_w, "classifier.weight", m->num_labels, D);
-        if (st == VITVK_OK)
-            st = load_plain(L, m->head_b, "classifier.bias", 1, dK);
+        uint32_t K = m->num_labels;
+        float *half = NULL;
+        if (c->pool == POOL_TWO_HEADS) { /* logits = (cls head + distillation head) / 2 */
+            half = malloc(K * sizeof(float));
+            if (!half)
+                return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+            for (uint32_t i = 0; i < K; i++)
+                half[i] = 0.5f;
+        }
+        st = load_linear(L, m->head_w, m->head_b, T_HEAD_W, T_HEAD_B, 0, K, D, half, true);
+        if (st == VITVK_OK && half)
+            st = load_linear(L, m->dist_w, m->dist_b, T_DIST_W, T_DIST_B, 0, K, D, half, true);
+        free(half);
     }
     return st;
 }
@@ -301,6 +491,13 @@ static vitvk_status load_config(vitvk_model *m, const char *dir)
     if (st != VITVK_OK)
         return st;
 
+    if (m->cfg.rel_pos_layer && m->cfg.rel_pos_shared)
+        return vk_fail(ctx, VITVK_ERR_UNSUPPORTED,
+                       "%s: both per-layer and shared relative position biases are not supported", path);
+    if (m->cfg.has_preproc) { /* timm: pretrained_cfg */
+        m->pre = m->cfg.preproc;
+        return VITVK_OK;
+    }
     preproc_config_defaults(&m->pre);
     /* A model's own input size replaces the processor default. */
     m->pre.size_height = m->cfg.image_h;
@@ -346,32 +543,45 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
 
     const vit_config *c = &m->cfg;
     m->patches_per_image = (c->image_h / c->patch) * (c->image_w / c->patch);
-    m->tokens = m->patches_per_image + 1;
-    if (st_find(L.ar, "vit.embeddings.cls_token"))
-        snprintf(L.prefix, sizeof L.prefix, "vit.");
-    else if (!st_find(L.ar, "embeddings.cls_token")) {
-        st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor vit.embeddings.cls_token is missing", dir);
+    m->tokens = m->patches_per_image + vit_prefix_tokens(c);
+    if (c->family != FAM_TIMM) {
+        /* transformers saves "<family>." before the backbone's tensors in
+         * task models and nothing in bare ViTModel/DeiTModel/BeitModel. */
+        snprintf(L.prefix, sizeof L.prefix, "%s.", c->model_type);
+        if (!st_find(L.ar, tensor_name(&L, T_PATCH_W, 0))) {
+            L.prefix[0] = 0;
+            if (!st_find(L.ar, tensor_name(&L, T_PATCH_W, 0))) {
+                snprintf(L.prefix, sizeof L.prefix, "%s.", c->model_type);
+                st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor %s is missing", dir, tensor_name(&L, T_PATCH_W, 0));
+                goto fail;
+            }
+        }
+    } else if (st_find(L.ar, "blocks.0.attn.q_norm.weight")) {
+        st = vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: timm checkpoints with qk_norm are not supported", dir);
         goto fail;
     }
-    const st_tensor *head = st_find(L.ar, "classifier.weight");
-    bool wants_head = strstr(c->architecture, "ForImageClassification") != NULL;
+    char head_name[256];
+    snprintf(head_name, sizeof head_name, "%s", tensor_name(&L, T_HEAD_W, 0));
+    const st_tensor *head = st_find(L.ar, head_name);
+    bool wants_head = strstr(c->architecture, "ForImageClassification") != NULL ||
+                      (c->family == FAM_TIMM && st_find(L.ar, "head.bias"));
     if (wants_head && !head) {
-        st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor classifier.weight is missing (architecture %s)", dir,
+        st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor %s is missing (architecture %s)", dir, head_name,
                      c->architecture);
         goto fail;
     }
     if (head) {
         if (head->rank != 2 || head->shape[1] != c->hidden || head->shape[0] < 1 ||
             head->shape[0] > VIT_MAX_LABELS) {
-            st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor classifier.weight must be [labels, %u]", dir, c->hidden);
+            st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor %s must be [labels, %u]", dir, head_name, c->hidden);
             goto fail;
         }
         m->has_classifier = true;
         m->num_labels = (uint32_t)head->shape[0];
+    } else if (m->cfg.pool == POOL_TWO_HEADS) {
+        m->cfg.pool = POOL_CLS; /* no heads: pooled is the [CLS] vector */
     }
-    char pooler[64];
-    snprintf(pooler, sizeof pooler, "%spooler.dense.weight", L.prefix);
-    m->has_pooler = !m->has_classifier && st_find(L.ar, pooler) != NULL;
+    m->has_pooler = !m->has_classifier && c->family == FAM_VIT && find_opt(&L, T_POOLER_W, 0) != NULL;
 
     m->layers = calloc(c->layers, sizeof *m->layers);
     if (!m->layers) {

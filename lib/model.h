@@ -20,9 +20,28 @@
 #define VIT_MAX_LABELS 1000000u
 #define VIT_MAX_TOKENS 65536u
 
+/* What the checkpoint is: the family decides tensor names and the parts
+ * below; everything numeric comes from the config. */
+typedef enum vit_family { FAM_VIT, FAM_DEIT, FAM_BEIT, FAM_TIMM } vit_family;
+
+/* How the pooled vector (what the classifier reads) is made. */
+typedef enum vit_pool {
+    POOL_CLS,       /* final LayerNorm of token 0 */
+    POOL_MEAN,      /* mean of the patch tokens, then a LayerNorm (BEiT, timm "avg") */
+    POOL_TWO_HEADS  /* DeiT distilled: heads on tokens 0 and 1, logits averaged */
+} vit_pool;
+
 typedef struct vit_config {
     char model_type[32];
     char architecture[96];
+    vit_family family;
+    bool cls_token, dist_token;
+    uint32_t reg_tokens;
+    int pos_mode;          /* vk_pos_mode: none, every token, patches only */
+    bool rel_pos_layer;    /* BEiT: a relative position bias table per layer */
+    bool rel_pos_shared;   /* BEiT: one table for all layers */
+    vit_pool pool;
+    bool qkv_bias_required;
     uint32_t hidden, layers, heads, intermediate;
     uint32_t image_h, image_w, patch, channels;
     float eps;
@@ -31,16 +50,31 @@ typedef struct vit_config {
     bool qkv_bias;
     uint32_t num_labels_cfg; /* from id2label */
     char **labels;  /* num_labels_cfg names (NULL entries allowed) */
+    bool has_preproc;        /* timm: preprocessing came with the config */
+    preproc_config preproc;
 } vit_config;
 
-/* Parses config.json text into cfg (caller frees with vit_config_free). */
+/* Number of tokens before the patches ([CLS], distillation, registers). */
+static inline uint32_t vit_prefix_tokens(const vit_config *c)
+{
+    return (c->cls_token ? 1u : 0u) + (c->dist_token ? 1u : 0u) + c->reg_tokens;
+}
+
+/* Parses config.json text into cfg (caller frees with vit_config_free):
+ * transformers' vit, deit and beit configs, and timm's (architecture +
+ * pretrained_cfg). */
 vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vit_config *cfg, char *err,
                               size_t err_size);
+/* timm's config.json (timm_config.c); root is the parsed object. */
+struct cJSON;
+vitvk_status timm_config_parse(const struct cJSON *root, const char *path, vit_config *cfg, char *err,
+                               size_t err_size);
 void vit_config_free(vit_config *cfg);
 
 typedef struct vit_layer_weights {
     vk_buffer *ln1_g, *ln1_b, *qkv_w, *qkv_b, *proj_w, *proj_b;
     vk_buffer *ln2_g, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+    vk_buffer *score_bias; /* [H][T][T] fp32, BEiT; NULL otherwise */
 } vit_layer_weights;
 
 struct vitvk_model {
@@ -52,9 +86,11 @@ struct vitvk_model {
     bool has_classifier, has_pooler;
 
     vk_arena weights;
-    vk_buffer *patch_w, *patch_b, *cls, *pos;
+    vk_buffer *patch_w, *patch_b, *prefix, *pos;
     vit_layer_weights *layers;
-    vk_buffer *lnf_g, *lnf_b, *head_w, *head_b, *pool_w, *pool_b;
+    vk_buffer *shared_bias; /* BEiT shared relative position bias, [H][T][T] */
+    vk_buffer *lnf_g, *lnf_b; /* final LayerNorm, or the mean-pool LayerNorm */
+    vk_buffer *head_w, *head_b, *dist_w, *dist_b, *pool_w, *pool_b;
 };
 
 

@@ -27,7 +27,7 @@ struct vitvk_plan {
     vk_buffer *pixels, *patches, *pemb, *h, *qkv, *attn, *mlp;
     vk_buffer **hidden; /* keep_hidden ? layers + 1 : 2 (ping-pong) */
     uint32_t hidden_count;
-    vk_buffer *pooled, *pooled2, *logits, *probs;
+    vk_buffer *pooled, *pooled2, *pooled_dist, *mean, *logits, *logits_cls, *probs;
     vk_buffer *up_pixels, *rb_logits, *rb_pooled, *rb_probs;
 
     vk_program prog;
@@ -60,9 +60,15 @@ static vitvk_status plan_buffers(vitvk_plan *p)
     ACT(p->pooled, B * D * 4, "the pooled output")
     if (m->has_pooler)
         ACT(p->pooled2, B * D * 4, "the pooler output")
+    if (c->pool == POOL_MEAN)
+        ACT(p->mean, B * D * es, "the token mean")
     if (m->has_classifier) {
         ACT(p->logits, B * K * 4, "the logits")
         ACT(p->probs, B * K * 4, "the probabilities")
+        if (c->pool == POOL_TWO_HEADS) {
+            ACT(p->pooled_dist, B * D * 4, "the distillation token")
+            ACT(p->logits_cls, B * K * 4, "the [CLS] head's logits")
+        }
     }
 #undef ACT
     if (st == VITVK_OK)
@@ -101,7 +107,8 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
     if (st == VITVK_OK)
         st = op_gemm(g, &t, f16, VK_GEMM_SAME, &pe, "patch projection");
     if (st == VITVK_OK)
-        st = op_embed(g, &t, f16, p->pemb, m->cls, m->pos, p->hidden[0], B, T, D);
+        st = op_embed(g, &t, f16, p->pemb, vit_prefix_tokens(c) ? m->prefix : NULL, m->pos, (vk_pos_mode)c->pos_mode,
+                      p->hidden[0], B, T, vit_prefix_tokens(c), D);
 
     for (uint32_t l = 0; st == VITVK_OK && l < c->layers; l++) {
         const vit_layer_weights *w = &m->layers[l];
@@ -110,19 +117,20 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
         const vk_buffer *x = p->keep_hidden ? p->hidden[l] : p->hidden[0];
         const vk_buffer *y = p->keep_hidden ? p->hidden[l + 1] : p->hidden[1];
         const vk_buffer *x_next = p->keep_hidden ? p->hidden[l + 1] : p->hidden[0];
-        st = op_layernorm(g, &t, f16, false, x, w->ln1_g, w->ln1_b, p->h, M, D, D, D, c->eps, "layernorm");
+        st = op_layernorm(g, &t, f16, false, x, w->ln1_g, w->ln1_b, p->h, M, D, 0, D, D, c->eps, "layernorm");
         vk_gemm_args qkv = {.a = p->h, .w = w->qkv_w, .bias = w->qkv_b, .c = p->qkv,
                             .M = M, .N = 3 * D, .K = D, .lda = D, .ldc = 3 * D};
         if (st == VITVK_OK)
             st = op_gemm(g, &t, f16, VK_GEMM_SAME, &qkv, "qkv projection");
         if (st == VITVK_OK)
-            st = op_attention(g, &t, f16, p->qkv, p->attn, B, T, c->heads, D, "attention");
+            st = op_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->attn, B, T,
+                              c->heads, D, "attention");
         vk_gemm_args proj = {.a = p->attn, .w = w->proj_w, .bias = w->proj_b, .res = x, .c = y,
                              .M = M, .N = D, .K = D, .lda = D, .ldc = D, .ldr = D};
         if (st == VITVK_OK)
             st = op_gemm(g, &t, f16, VK_GEMM_SAME, &proj, "attention output");
         if (st == VITVK_OK)
-            st = op_layernorm(g, &t, f16, false, y, w->ln2_g, w->ln2_b, p->h, M, D, D, D, c->eps, "layernorm");
+            st = op_layernorm(g, &t, f16, false, y, w->ln2_g, w->ln2_b, p->h, M, D, 0, D, D, c->eps, "layernorm");
         vk_gemm_args fc1 = {.a = p->h, .w = w->fc1_w, .bias = w->fc1_b, .c = p->mlp,
                             .M = M, .N = I, .K = D, .lda = D, .ldc = I, .act = (vk_act)c->act};
         if (st == VITVK_OK)
@@ -132,22 +140,41 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
         if (st == VITVK_OK)
             st = op_gemm(g, &t, f16, VK_GEMM_SAME, &fc2, "mlp fc2");
     }
-    /* Only token 0 feeds the heads, so only its row is normalised. */
+    /* Only the rows the heads read are normalised: token 0 (and token 1
+     * for DeiT's distillation head), or the mean of the patch tokens. */
     const vk_buffer *last = p->keep_hidden ? p->hidden[c->layers] : p->hidden[0];
-    if (st == VITVK_OK)
-        st = op_layernorm(g, &t, f16, true, last, m->lnf_g, m->lnf_b, p->pooled, B, D, T * D, D, c->eps,
+    if (st == VITVK_OK && c->pool == POOL_MEAN) {
+        st = op_meanpool(g, &t, f16, last, p->mean, B, T, D, vit_prefix_tokens(c));
+        if (st == VITVK_OK)
+            st = op_layernorm(g, &t, f16, true, p->mean, m->lnf_g, m->lnf_b, p->pooled, B, D, 0, D, D, c->eps,
+                              "final layernorm");
+    } else if (st == VITVK_OK) {
+        st = op_layernorm(g, &t, f16, true, last, m->lnf_g, m->lnf_b, p->pooled, B, D, 0, T * D, D, c->eps,
                           "final layernorm");
+        if (st == VITVK_OK && p->pooled_dist)
+            st = op_layernorm(g, &t, f16, true, last, m->lnf_g, m->lnf_b, p->pooled_dist, B, D, D, T * D, D, c->eps,
+                              "final layernorm");
+    }
     if (st == VITVK_OK && m->has_pooler) {
         vk_gemm_args pl = {.a = p->pooled, .w = m->pool_w, .bias = m->pool_b, .c = p->pooled2,
                            .M = B, .N = D, .K = D, .lda = D, .ldc = D, .act = VK_ACT_TANH};
         st = op_gemm(g, &t, f16, VK_GEMM_W16, &pl, "pooler");
     }
     if (st == VITVK_OK && m->has_classifier) {
-        vk_gemm_args hd = {.a = p->pooled, .w = m->head_w, .bias = m->head_b, .c = p->logits,
-                           .M = B, .N = m->num_labels, .K = D, .lda = D, .ldc = m->num_labels};
+        /* DeiT: logits = head(token 0) / 2 + head_dist(token 1) / 2, the
+         * halves folded into the weights and the sum into the epilogue. */
+        uint32_t K = m->num_labels;
+        vk_gemm_args hd = {.a = p->pooled, .w = m->head_w, .bias = m->head_b,
+                           .c = p->pooled_dist ? p->logits_cls : p->logits,
+                           .M = B, .N = K, .K = D, .lda = D, .ldc = K};
         st = op_gemm(g, &t, f16, VK_GEMM_W16, &hd, "classifier");
+        if (st == VITVK_OK && p->pooled_dist) {
+            vk_gemm_args dh = {.a = p->pooled_dist, .w = m->dist_w, .bias = m->dist_b, .res = p->logits_cls,
+                               .c = p->logits, .M = B, .N = K, .K = D, .lda = D, .ldc = K, .ldr = K};
+            st = op_gemm(g, &t, f16, VK_GEMM_W16, &dh, "classifier");
+        }
         if (st == VITVK_OK)
-            st = op_softmax(g, &t, p->logits, p->probs, B, m->num_labels);
+            st = op_softmax(g, &t, p->logits, p->probs, B, K);
     }
     if (st == VITVK_OK)
         st = vk_program_finalize(g);

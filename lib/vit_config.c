@@ -72,17 +72,34 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
         ERR(VITVK_ERR_FORMAT, "%s: not a JSON object", path);
 
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    if (!mt && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(root, "architecture"))) {
+        /* timm writes {"architecture": "vit_base_patch16_224", ...} */
+        status = timm_config_parse(root, path, cfg, err, err_size);
+        goto done;
+    }
     if (!cJSON_IsString(mt))
         ERR(VITVK_ERR_FORMAT, "%s: no \"model_type\" (a Hugging Face config.json names its model type)", path);
-    if (strcmp(mt->valuestring, "vit") != 0)
-        ERR(VITVK_ERR_UNSUPPORTED, "%s: model_type \"%.40s\" is not supported (supported: vit)", path,
+    if (strcmp(mt->valuestring, "vit") == 0)
+        cfg->family = FAM_VIT;
+    else if (strcmp(mt->valuestring, "deit") == 0)
+        cfg->family = FAM_DEIT;
+    else if (strcmp(mt->valuestring, "beit") == 0)
+        cfg->family = FAM_BEIT;
+    else
+        ERR(VITVK_ERR_UNSUPPORTED, "%s: model_type \"%.40s\" is not supported (supported: vit, deit, beit)", path,
             mt->valuestring);
     snprintf(cfg->model_type, sizeof cfg->model_type, "%s", mt->valuestring);
 
     const cJSON *arch = cJSON_GetObjectItemCaseSensitive(root, "architectures");
     const cJSON *a0 = cJSON_IsArray(arch) ? cJSON_GetArrayItem(arch, 0) : NULL;
+    static const char *const default_arch[] = {
+        [FAM_VIT] = "ViTForImageClassification",
+        [FAM_DEIT] = "DeiTForImageClassification",
+        [FAM_BEIT] = "BeitForImageClassification",
+        [FAM_TIMM] = "",
+    };
     snprintf(cfg->architecture, sizeof cfg->architecture, "%s",
-             cJSON_IsString(a0) ? a0->valuestring : "ViTForImageClassification");
+             cJSON_IsString(a0) ? a0->valuestring : default_arch[cfg->family]);
 
     struct {
         const char *key;
@@ -128,7 +145,7 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
     if (cfg->patch > cfg->image_h || cfg->patch > cfg->image_w)
         ERR(VITVK_ERR_FORMAT, "%s: patch_size %u is larger than image_size %ux%u", path, cfg->patch, cfg->image_h,
             cfg->image_w);
-    uint64_t tokens = (uint64_t)(cfg->image_h / cfg->patch) * (cfg->image_w / cfg->patch) + 1;
+    uint64_t tokens = (uint64_t)(cfg->image_h / cfg->patch) * (cfg->image_w / cfg->patch) + 2;
     if (tokens > VIT_MAX_TOKENS)
         ERR(VITVK_ERR_LIMIT, "%s: %llu tokens is over the limit %u", path, (unsigned long long)tokens,
             VIT_MAX_TOKENS);
@@ -158,6 +175,44 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
         if (!cJSON_IsBool(qb))
             ERR(VITVK_ERR_FORMAT, "%s: \"qkv_bias\" must be true or false", path);
         cfg->qkv_bias = cJSON_IsTrue(qb);
+    }
+    cfg->qkv_bias_required = cfg->qkv_bias;
+    cfg->cls_token = true;
+    cfg->pos_mode = VK_POS_ALL;
+    cfg->pool = POOL_CLS;
+    if (cfg->family == FAM_DEIT) {
+        /* DeiTForImageClassificationWithTeacher: [CLS] and distillation
+         * tokens, one head on each; DeiTForImageClassification and DeiTModel
+         * still carry the distillation token in their embeddings. */
+        cfg->dist_token = true;
+        if (strcmp(cfg->architecture, "DeiTForImageClassificationWithTeacher") == 0)
+            cfg->pool = POOL_TWO_HEADS;
+    } else if (cfg->family == FAM_BEIT) {
+        struct {
+            const char *key;
+            bool *dst;
+            bool def;
+        } flags[] = {
+            {"use_absolute_position_embeddings", NULL, false},
+            {"use_relative_position_bias", &cfg->rel_pos_layer, false},
+            {"use_shared_relative_position_bias", &cfg->rel_pos_shared, false},
+            {"use_mean_pooling", NULL, true},
+        };
+        bool abs_pos = false, mean = true;
+        flags[0].dst = &abs_pos;
+        flags[3].dst = &mean;
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, flags[i].key);
+            *flags[i].dst = flags[i].def;
+            if (v && !cJSON_IsBool(v))
+                ERR(VITVK_ERR_FORMAT, "%s: \"%s\" must be true or false", path, flags[i].key);
+            if (v)
+                *flags[i].dst = cJSON_IsTrue(v);
+        }
+        cfg->pos_mode = abs_pos ? VK_POS_ALL : VK_POS_NONE;
+        cfg->pool = mean ? POOL_MEAN : POOL_CLS;
+        /* BEiT's query and value projections have biases, its key none. */
+        cfg->qkv_bias_required = false;
     }
 
     /* id2label: {"0": "cat", ...}; keys must be indices. */

@@ -10,9 +10,11 @@
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 1) const uint HD = 64;
+layout(constant_id = 2) const bool HAS_BIAS = false; // additive score bias per head (BEiT relative positions)
 
 layout(std430, binding = 0) readonly buffer BufQKV { A_T qkv[]; };
 layout(std430, binding = 1) writeonly buffer BufO { C_T o[]; };
+layout(std430, binding = 2) readonly buffer BufS { float sbias[]; }; // [H][T][T]
 
 layout(push_constant) uniform Push {
     uint T, H, D, pad0;
@@ -44,6 +46,8 @@ void main()
         float s = 0.0;
         for (uint d = 0; d < HD; d++)
             s = fma(q[d], float(qkv[kb + d]), s);
+        if (HAS_BIAS)
+            s += sbias[(h * p.T + t) * p.T + j];
         if (s > m) {
             float c = exp(m - s);
             l *= c;

@@ -18,7 +18,7 @@ layout(std430, binding = 3) writeonly buffer BufY { C_T y[]; };
 layout(push_constant) uniform Push {
     uint rows, D, in_stride, out_stride;
     float eps;
-    uint pad;
+    uint in_off; // first element of row 0 (e.g. D for token 1)
 } p;
 
 void main()
@@ -26,7 +26,7 @@ void main()
     uint row = gl_GlobalInvocationID.x;
     if (row >= p.rows)
         return;
-    uint ib = row * p.in_stride;
+    uint ib = row * p.in_stride + p.in_off;
     uint ob = row * p.out_stride;
     float sum = 0.0;
     for (uint d = 0; d < p.D; d++)

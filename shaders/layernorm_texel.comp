@@ -15,14 +15,14 @@ layout(std430, binding = 3) writeonly buffer BufY { C_T y[]; };
 layout(push_constant) uniform Push {
     uint rows, D, in_stride, out_stride;
     float eps;
-    uint pad;
+    uint in_off; // first element of row 0 (e.g. D for token 1)
 } p;
 
 void main()
 {
     uint row = gl_GlobalInvocationID.x;
     // Rows past the end normalise the last row and are not stored.
-    int ib = int(min(row, p.rows - 1) * (p.in_stride / 4));
+    int ib = int(min(row, p.rows - 1) * (p.in_stride / 4) + p.in_off / 4);
     int D4 = int(p.D / 4);
     vec4 sum = vec4(0.0);
     for (int d = 0; d < D4; d++)

@@ -2,9 +2,9 @@
 # vit-vk-cli end to end: classify the 397 digits test PNGs and compare with
 # PyTorch's predictions; infer the shared vit-tiny fixtures in both
 # precisions and compare with transformers' logits and hidden states.
-#   cli_test.sh CLI CHECK_CLASSIFY COMPARE_TENSORS DATA_DIR MODEL_DIR WORK_DIR
+#   cli_test.sh CLI CHECK_CLASSIFY COMPARE_TENSORS MAKE_TIMM DATA_DIR MODEL_DIR WORK_DIR
 set -u
-cli=$1 check=$2 compare=$3 data=$4 model=$5 work=$6
+cli=$1 check=$2 compare=$3 mktimm=$4 data=$5 model=$6 work=$7
 rm -rf "$work" && mkdir -p "$work" || exit 1
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
@@ -33,6 +33,20 @@ for f in vit-tiny vit-tiny-f16 vit-tiny-bf16; do
             cat "$work/log"
         done
     done
+done
+
+# timm naming: vit-tiny's F16 weights renamed and q/k/v fused, against
+# transformers' reference for the same weights (timm's LayerNorm eps is
+# 1e-6, transformers' config says 1e-12: the difference is far below the bound).
+run "convert vit-tiny-f16 to timm names" "$mktimm" "$data/fixtures/vit-tiny-f16" "$work/timm-vit-tiny" \
+    vit_tiny_patch16_224
+for p in fp32 fp16; do
+    if [ $p = fp32 ]; then tol=1e-3; else tol=3e-2; fi
+    run "infer timm vit_tiny_patch16_224 F16 ($p)" "$cli" infer --model "$work/timm-vit-tiny" --precision $p \
+        --input "$data/fixtures/vit-tiny-f16/reference.safetensors" --output "$work/timm-$p.safetensors"
+    run "timm $p logits within $tol" "$compare" "$work/timm-$p.safetensors" \
+        "$data/fixtures/vit-tiny-f16/reference.safetensors" logits $tol
+    cat "$work/log"
 done
 
 run "infer the bundled sample input" "$cli" infer --model "$model" --input "$model/samples/input.safetensors" \

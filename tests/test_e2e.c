@@ -142,6 +142,8 @@ static const char *const cases[] = {
     "fixtures/vit-tiny",
     "fixtures/vit-tiny-f16",
     "fixtures/vit-tiny-bf16",
+    "fixtures/deit-tiny-distilled",
+    "fixtures/beit-tiny",
     "vit-extra/p8-h60-noqkvbias",
     "vit-extra/p4-f16-gelunew",
     "vit-extra/p16-bf16-quickgelu",

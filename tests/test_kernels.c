@@ -271,7 +271,7 @@ static void layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps
     h_write(&h, bx, X, (size_t)rows * stride, f16);
     h_write(&h, bg, G, D, f16);
     h_write(&h, bb, Bv, D, f16);
-    ck_assert_int_eq(op_layernorm(&h.prog, &h.tune, f16, out32, bx, bg, bb, by, rows, D, stride, D, eps, "ln"),
+    ck_assert_int_eq(op_layernorm(&h.prog, &h.tune, f16, out32, bx, bg, bb, by, rows, D, 0, stride, D, eps, "ln"),
                      VITVK_OK);
     h_run(&h);
     float *Y = h_read(&h, by, (size_t)rows * D, os == 2);
@@ -317,7 +317,7 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool 
     vk_buffer *bq = h_buf(&h, n * es), *bo = h_buf(&h, (size_t)N * T * D * es);
     h_commit(&h);
     h_write(&h, bq, QKV, n, f16);
-    ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, bo, N, T, H, D, "attention"), VITVK_OK);
+    ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, NULL, bo, N, T, H, D, "attention"), VITVK_OK);
     h_run(&h);
     float *O = h_read(&h, bo, (size_t)N * T * D, f16);
     double *ref = calloc((size_t)N * T * D, sizeof *ref);
@@ -390,7 +390,7 @@ START_TEST(patch_embedding)
     ck_assert_int_eq(op_patchify(&h.prog, &h.tune, f16, bx, bp, N, C, H, W, P), VITVK_OK);
     vk_gemm_args g = {.a = bp, .w = bw, .bias = bb, .c = be, .M = N * np, .N = D, .K = Kp, .lda = Kp, .ldc = D};
     ck_assert_int_eq(op_gemm(&h.prog, &h.tune, f16, VK_GEMM_SAME, &g, "patch"), VITVK_OK);
-    ck_assert_int_eq(op_embed(&h.prog, &h.tune, f16, be, bc, bpos, by, N, T, D), VITVK_OK);
+    ck_assert_int_eq(op_embed(&h.prog, &h.tune, f16, be, bc, bpos, VK_POS_ALL, by, N, T, 1, D), VITVK_OK);
     h_run(&h);
     float *Y = h_read(&h, by, (size_t)N * T * D, f16);
     /* Reference: a direct stride-P convolution. */

@@ -4,8 +4,9 @@
 
 #include "ops.h"
 
-vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv, const vk_buffer *out,
-                          uint32_t N, uint32_t T, uint32_t H, uint32_t D, const char *label)
+vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
+                          const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t H,
+                          uint32_t D, const char *label)
 {
     vk_kernel *k;
     uint32_t hd = D / H;
@@ -13,12 +14,13 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
     vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_ATTENTION_TEXEL : SH_ATTENTION, fp16, &k);
     if (st != VITVK_OK)
         return st;
-    uint32_t spec[2] = {t->attn_wg, hd};
+    uint32_t spec[3] = {t->attn_wg, hd, score_bias != NULL};
     float scale = 1.0f / sqrtf((float)hd);
     uint32_t push[6] = {T, H, D, 0, 0, 0};
     memcpy(&push[4], &scale, 4);
-    const vk_buffer *bufs[2] = {qkv, out};
-    vitvk_status st_add = vk_program_add(p, k, spec, 2, bufs, 2, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N, label);
+    /* without a bias the binding is never read: bind the output */
+    const vk_buffer *bufs[3] = {qkv, out, score_bias ? score_bias : out};
+    vitvk_status st_add = vk_program_add(p, k, spec, 3, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N, label);
     if (st_add == VITVK_OK)
         vk_program_set_cost(p, 4ull * N * H * T * T * hd, (fp16 ? 2ull : 4ull) * N * T * 4 * D);
     return st_add;

@@ -32,20 +32,21 @@ vitvk_status op_patchify(vk_program *p, const vk_tuning *t, bool fp16, const vk_
 }
 
 vitvk_status op_embed(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *patches,
-                      const vk_buffer *cls, const vk_buffer *pos, const vk_buffer *out, uint32_t N, uint32_t T,
-                      uint32_t D)
+                      const vk_buffer *prefix, const vk_buffer *pos, vk_pos_mode pos_mode, const vk_buffer *out,
+                      uint32_t N, uint32_t T, uint32_t npre, uint32_t D)
 {
     vk_kernel *k;
     vitvk_status st = vk_kernel_get(p->ctx, SH_EMBED, fp16, &k);
     if (st != VITVK_OK)
         return st;
     uint64_t total = (uint64_t)N * T * D;
-    uint32_t spec[1] = {t->elem_wg};
-    uint32_t push[4] = {T, D, (uint32_t)total, 0};
-    const vk_buffer *bufs[4] = {patches, cls, pos, out};
+    uint32_t spec[2] = {t->elem_wg, (uint32_t)pos_mode};
+    uint32_t push[4] = {T, D, (uint32_t)total, npre};
+    /* absent prefix / position tables are never read: bind the patches */
+    const vk_buffer *bufs[4] = {patches, prefix ? prefix : patches, pos ? pos : patches, out};
     uint32_t gx, gy;
     grid(total, t->elem_wg, &gx, &gy);
-    vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push, gx, gy, 1, "embed");
+    vitvk_status st_add = vk_program_add(p, k, spec, 2, bufs, 4, 1u << 3, push, sizeof push, gx, gy, 1, "embed");
     if (st_add == VITVK_OK)
         vk_program_set_cost(p, 0, 3ull * (fp16 ? 2 : 4) * total);
     return st_add;
@@ -67,4 +68,21 @@ vitvk_status op_activation(vk_program *p, const vk_tuning *t, bool fp16, vk_act 
     if (st_add == VITVK_OK)
         vk_program_set_cost(p, 0, 2ull * (fp16 ? 2 : 4) * count);
     return st_add;
+}
+
+vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *x,
+                         const vk_buffer *y, uint32_t N, uint32_t T, uint32_t D, uint32_t first)
+{
+    vk_kernel *k;
+    vitvk_status st = vk_kernel_get(p->ctx, SH_MEANPOOL, fp16, &k);
+    if (st != VITVK_OK)
+        return st;
+    uint32_t spec[1] = {t->elem_wg};
+    uint32_t push[4] = {N, T, D, first};
+    const vk_buffer *bufs[2] = {x, y};
+    st = vk_program_add(p, k, spec, 1, bufs, 2, 1u << 1, push, sizeof push, vk_div_up((uint64_t)N * D, t->elem_wg), 1,
+                        1, "mean pooling");
+    if (st == VITVK_OK)
+        vk_program_set_cost(p, 0, (fp16 ? 2ull : 4ull) * N * (T - first) * D);
+    return st;
 }

@@ -5,17 +5,18 @@
 
 vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out32, const vk_buffer *in,
                           const vk_buffer *gamma, const vk_buffer *beta, const vk_buffer *out, uint32_t rows,
-                          uint32_t D, uint32_t in_stride, uint32_t out_stride, float eps, const char *label)
+                          uint32_t D, uint32_t in_off, uint32_t in_stride, uint32_t out_stride, float eps,
+                          const char *label)
 {
     vk_kernel *k;
-    bool texel = t->norm_texel && D % 4 == 0 && in_stride % 4 == 0;
+    bool texel = t->norm_texel && D % 4 == 0 && in_stride % 4 == 0 && in_off % 4 == 0;
     vk_shader_id id = texel ? (out32 ? SH_LAYERNORM_TEXEL_O32 : SH_LAYERNORM_TEXEL)
                             : (out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM);
     vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
     if (st != VITVK_OK)
         return st;
     uint32_t spec[1] = {t->rows_wg};
-    uint32_t push[6] = {rows, D, in_stride, out_stride, 0, 0};
+    uint32_t push[6] = {rows, D, in_stride, out_stride, 0, in_off};
     memcpy(&push[4], &eps, 4);
     const vk_buffer *bufs[4] = {in, gamma, beta, out};
     vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push, vk_div_up(rows, t->rows_wg), 1, 1,

@@ -50,24 +50,35 @@ typedef struct vk_gemm_args {
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label);
 
-/* rows of D values: in (row stride in_stride) -> out (row stride
- * out_stride). out32: in fp16 plans, write fp32. */
+/* rows of D values: in (row r at in_off + r * in_stride) -> out (row
+ * stride out_stride). out32: in fp16 plans, write fp32. */
 vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out32, const vk_buffer *in,
                           const vk_buffer *gamma, const vk_buffer *beta, const vk_buffer *out, uint32_t rows,
-                          uint32_t D, uint32_t in_stride, uint32_t out_stride, float eps, const char *label);
+                          uint32_t D, uint32_t in_off, uint32_t in_stride, uint32_t out_stride, float eps,
+                          const char *label);
 
-/* qkv [N*T, 3D] -> out [N*T, D], H heads of head_dim D/H. */
-vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv, const vk_buffer *out,
-                          uint32_t N, uint32_t T, uint32_t H, uint32_t D, const char *label);
+/* qkv [N*T, 3D] -> out [N*T, D], H heads of head_dim D/H. score_bias (may
+ * be NULL): fp32 [H][T][T] added to the scaled scores before the softmax. */
+vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
+                          const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t H,
+                          uint32_t D, const char *label);
+
+/* x [N, T, D] -> y [N, D]: mean over tokens first..T-1. */
+vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *x,
+                         const vk_buffer *y, uint32_t N, uint32_t T, uint32_t D, uint32_t first);
 
 /* pixels [N,C,H,W] fp32 -> rows [N*(H/P)*(W/P), C*P*P]. */
 vitvk_status op_patchify(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *pixels,
                          const vk_buffer *out, uint32_t N, uint32_t C, uint32_t H, uint32_t W, uint32_t P);
 
-/* patches [N*(T-1), D], cls [D], pos [T, D] -> tokens [N*T, D]. */
+/* Position embeddings: none, one per token, or one per patch only. */
+typedef enum vk_pos_mode { VK_POS_NONE = 0, VK_POS_ALL = 1, VK_POS_PATCHES = 2 } vk_pos_mode;
+
+/* patches [N*(T-npre), D], prefix tokens [npre, D], pos -> tokens [N*T, D]
+ * (prefix tokens first). pos may be NULL with VK_POS_NONE. */
 vitvk_status op_embed(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *patches,
-                      const vk_buffer *cls, const vk_buffer *pos, const vk_buffer *out, uint32_t N, uint32_t T,
-                      uint32_t D);
+                      const vk_buffer *prefix, const vk_buffer *pos, vk_pos_mode pos_mode, const vk_buffer *out,
+                      uint32_t N, uint32_t T, uint32_t npre, uint32_t D);
 
 /* fp32 rows x cols -> fp32 probabilities. */
 vitvk_status op_softmax(vk_program *p, const vk_tuning *t, const vk_buffer *in, const vk_buffer *out,
