@@ -192,6 +192,14 @@ typedef struct vitvk_model_info {
 
 void vitvk_model_get_info(const vitvk_model *model, vitvk_model_info *out);
 
+/* Hidden states a plan with keep_hidden_states returns: ViT-style models
+ * have num_layers + 1 (embeddings, then each layer) of num_tokens x
+ * hidden_size; Swin has stages + 1 (embeddings, then each stage after its
+ * patch merging) whose sizes shrink stage by stage. */
+uint32_t vitvk_model_hidden_state_count(const vitvk_model *model);
+/* Tokens and width of hidden state `index`; 0 when out of range. */
+void vitvk_model_hidden_state_shape(const vitvk_model *model, uint32_t index, uint32_t *tokens, uint32_t *dim);
+
 /* id2label entry, or NULL when index is out of range or unnamed. */
 const char *vitvk_model_label(const vitvk_model *model, uint32_t index);
 

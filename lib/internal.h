@@ -32,6 +32,9 @@ typedef enum vk_shader_id {
     SH_EMBED,
     SH_SOFTMAX,
     SH_MEANPOOL,
+    SH_MEANPOOL_O32,
+    SH_WINDOW_ATTENTION,
+    SH_PATCH_MERGE,
     SH_GELU,
     SH_COUNT
 } vk_shader_id;

@@ -40,6 +40,9 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_EMBED, embed, f32, f16, 4, 16),
     SHADER(SH_SOFTMAX, softmax, f32, f32, 2, 8),
     SHADER(SH_MEANPOOL, meanpool, f32, f16, 2, 16),
+    SHADER(SH_MEANPOOL_O32, meanpool, f32, o32, 2, 16),
+    SHADER(SH_WINDOW_ATTENTION, window_attention, f32, f16, 4, 32),
+    SHADER(SH_PATCH_MERGE, patch_merge, f32, f16, 2, 16),
     SHADER(SH_GELU, gelu, f32, f16, 2, 8),
 };
 

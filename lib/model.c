@@ -17,19 +17,9 @@
 
 /* ---- tensors ----------------------------------------------------- */
 
-typedef struct loader {
-    vitvk_model *m;
-    st_archive *ar;
-    const char *dir;
-    char prefix[40]; /* "vit.", "deit.", "beit." or "" */
-    char name[256];  /* tensor_name's result */
-    float *tmp;      /* conversion scratch, grown as needed */
-    size_t tmp_cap;
-    void *out;       /* storage-precision scratch */
-    size_t out_cap;
-} loader;
 
-static vitvk_status grow(vitvk_context *ctx, void **buf, size_t *cap, size_t need)
+
+vitvk_status ld_grow(vitvk_context *ctx, void **buf, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return VITVK_OK;
@@ -42,7 +32,7 @@ static vitvk_status grow(vitvk_context *ctx, void **buf, size_t *cap, size_t nee
 }
 
 /* Looks up `name` and checks its shape: dims[i] == 0 means "any". */
-static vitvk_status find_tensor(loader *L, const char *name, int rank, const int64_t *dims, const st_tensor **out)
+vitvk_status ld_find(loader *L, const char *name, int rank, const int64_t *dims, const st_tensor **out)
 {
     vitvk_context *ctx = L->m->ctx;
     const st_tensor *t = st_find(L->ar, name);
@@ -71,12 +61,12 @@ static vitvk_status find_tensor(loader *L, const char *name, int rank, const int
 /* Converts `count` floats in L->tmp to the storage precision and uploads
  * them at element offset `at` of dst... uploads are whole-buffer, so the
  * caller assembles the full host image first. */
-static vitvk_status store(loader *L, vk_buffer *dst, const float *src, size_t count)
+vitvk_status ld_store(loader *L, vk_buffer *dst, const float *src, size_t count)
 {
     vitvk_model *m = L->m;
     if (!m->fp16)
         return vk_upload(m->ctx, &m->weights, dst, src, count * sizeof(float));
-    vitvk_status st = grow(m->ctx, &L->out, &L->out_cap, count * sizeof(uint16_t));
+    vitvk_status st = ld_grow(m->ctx, &L->out, &L->out_cap, count * sizeof(uint16_t));
     if (st != VITVK_OK)
         return st;
     uint16_t *h = L->out;
@@ -86,6 +76,15 @@ static vitvk_status store(loader *L, vk_buffer *dst, const float *src, size_t co
 }
 
 static size_t elem_size(const vitvk_model *m) { return m->fp16 ? 2 : 4; }
+
+vitvk_status ld_read(loader *L, const char *name, int rank, const int64_t *dims, float *host)
+{
+    const st_tensor *t;
+    vitvk_status st = ld_find(L, name, rank, dims, &t);
+    if (st == VITVK_OK)
+        st = st_to_f32(t, host, L->m->ctx->last_error, sizeof L->m->ctx->last_error);
+    return st;
+}
 
 /* ---- tensor names ------------------------------------------------ */
 
@@ -172,7 +171,7 @@ static vitvk_status read_tensor(loader *L, tname which, uint32_t layer, int rank
 {
     const char *n = tensor_name(L, which, layer);
     const st_tensor *t;
-    vitvk_status st = find_tensor(L, n ? n : "(none)", rank, dims, &t);
+    vitvk_status st = ld_find(L, n ? n : "(none)", rank, dims, &t);
     if (st == VITVK_OK)
         st = st_to_f32(t, host, L->m->ctx->last_error, sizeof L->m->ctx->last_error);
     return st;
@@ -181,11 +180,11 @@ static vitvk_status read_tensor(loader *L, tname which, uint32_t layer, int rank
 static vitvk_status load_vec(loader *L, vk_buffer *dst, tname which, uint32_t layer, uint32_t n)
 {
     int64_t d[1] = {n};
-    vitvk_status st = grow(L->m->ctx, (void **)&L->tmp, &L->tmp_cap, (size_t)n * sizeof(float));
+    vitvk_status st = ld_grow(L->m->ctx, (void **)&L->tmp, &L->tmp_cap, (size_t)n * sizeof(float));
     if (st == VITVK_OK)
         st = read_tensor(L, which, layer, 1, d, L->tmp);
     if (st == VITVK_OK)
-        st = store(L, dst, L->tmp, n);
+        st = ld_store(L, dst, L->tmp, n);
     return st;
 }
 
@@ -214,9 +213,9 @@ static vitvk_status load_linear(loader *L, vk_buffer *w, vk_buffer *b, tname wna
             bias[n] *= scale[n];
         }
     if (st == VITVK_OK)
-        st = store(L, w, host, (size_t)N * K);
+        st = ld_store(L, w, host, (size_t)N * K);
     if (st == VITVK_OK)
-        st = store(L, b, bias, N);
+        st = ld_store(L, b, bias, N);
     free(host);
     return st;
 }
@@ -391,9 +390,9 @@ static vitvk_status load_layer(loader *L, uint32_t l)
             st = read_tensor(L, parts[p][1], l, 1, db, bias + (size_t)p * D);
     }
     if (st == VITVK_OK)
-        st = store(L, w->qkv_w, host, (size_t)D * 3 * D);
+        st = ld_store(L, w->qkv_w, host, (size_t)D * 3 * D);
     if (st == VITVK_OK)
-        st = store(L, w->qkv_b, bias, 3 * (size_t)D);
+        st = ld_store(L, w->qkv_b, bias, 3 * (size_t)D);
     free(host);
     free(bias);
     return st;
@@ -413,11 +412,11 @@ static vitvk_status load_weights(loader *L)
         need = pos_rows * D;
     if ((size_t)(npre + 1) * D > need)
         need = (size_t)(npre + 1) * D;
-    vitvk_status st = grow(m->ctx, (void **)&L->tmp, &L->tmp_cap, need * sizeof(float));
+    vitvk_status st = ld_grow(m->ctx, (void **)&L->tmp, &L->tmp_cap, need * sizeof(float));
     if (st == VITVK_OK)
         st = read_tensor(L, T_PATCH_W, 0, 4, conv, L->tmp);
     if (st == VITVK_OK)
-        st = store(L, m->patch_w, L->tmp, (size_t)D * c->channels * c->patch * c->patch);
+        st = ld_store(L, m->patch_w, L->tmp, (size_t)D * c->channels * c->patch * c->patch);
     if (st == VITVK_OK)
         st = load_vec(L, m->patch_b, T_PATCH_B, 0, D);
 
@@ -431,12 +430,12 @@ static vitvk_status load_weights(loader *L)
     if (st == VITVK_OK && c->reg_tokens)
         st = read_tensor(L, T_REG, 0, 3, dr, L->tmp + (size_t)row * D);
     if (st == VITVK_OK && npre)
-        st = store(L, m->prefix, L->tmp, (size_t)npre * D);
+        st = ld_store(L, m->prefix, L->tmp, (size_t)npre * D);
     if (st == VITVK_OK && c->pos_mode != VK_POS_NONE) {
         int64_t dp[3] = {1, (int64_t)pos_rows, D};
         st = read_tensor(L, T_POS, 0, 3, dp, L->tmp);
         if (st == VITVK_OK)
-            st = store(L, m->pos, L->tmp, pos_rows * D);
+            st = ld_store(L, m->pos, L->tmp, pos_rows * D);
     }
     for (uint32_t l = 0; st == VITVK_OK && l < c->layers; l++)
         st = load_layer(L, l);
@@ -544,6 +543,32 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
     const vit_config *c = &m->cfg;
     m->patches_per_image = (c->image_h / c->patch) * (c->image_w / c->patch);
     m->tokens = m->patches_per_image + vit_prefix_tokens(c);
+    if (c->family == FAM_SWIN) {
+        snprintf(L.prefix, sizeof L.prefix, "swin.");
+        const st_tensor *head = st_find(L.ar, "classifier.weight");
+        if (!st_find(L.ar, "swin.embeddings.patch_embeddings.projection.weight"))
+            L.prefix[0] = 0;
+        if (strstr(c->architecture, "ForImageClassification") && !head) {
+            st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor classifier.weight is missing (architecture %s)", dir,
+                         c->architecture);
+            goto fail;
+        }
+        if (head) {
+            if (head->rank != 2 || head->shape[1] != c->hidden || head->shape[0] < 1 ||
+                head->shape[0] > VIT_MAX_LABELS) {
+                st = vk_fail(ctx, VITVK_ERR_MODEL, "%s: tensor classifier.weight must be [labels, %u]", dir,
+                             c->hidden);
+                goto fail;
+            }
+            m->has_classifier = true;
+            m->num_labels = (uint32_t)head->shape[0];
+        }
+        st = swin_load(&L);
+        if (st != VITVK_OK)
+            goto fail;
+        m->tokens = m->swin[c->stages - 1].H * m->swin[c->stages - 1].W;
+        goto loaded;
+    }
     if (c->family != FAM_TIMM) {
         /* transformers saves "<family>." before the backbone's tensors in
          * task models and nothing in bare ViTModel/DeiTModel/BeitModel. */
@@ -593,6 +618,7 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
         st = load_weights(&L);
     if (st != VITVK_OK)
         goto fail;
+loaded:
     st_close(L.ar);
     free(L.tmp);
     free(L.out);
@@ -613,6 +639,7 @@ void vitvk_model_destroy(vitvk_model *m)
     if (!m)
         return;
     vk_arena_destroy(&m->weights);
+    swin_free(m);
     free(m->layers);
     vit_config_free(&m->cfg);
     free(m);
@@ -645,6 +672,8 @@ void vitvk_model_get_info(const vitvk_model *m, vitvk_model_info *out)
     uint64_t per_layer = 2 * T * D * 3 * D + 2 * 2 * T * T * D + 2 * T * D * D + 2 * 2 * T * D * I;
     out->flops_per_image = 2 * m->patches_per_image * Kp * D + c->layers * per_layer +
                            (m->has_pooler ? 2 * D * D : 0) + 2 * D * m->num_labels;
+    if (c->family == FAM_SWIN)
+        out->flops_per_image = swin_flops(m);
 }
 
 const char *vitvk_model_label(const vitvk_model *m, uint32_t index)
@@ -652,4 +681,31 @@ const char *vitvk_model_label(const vitvk_model *m, uint32_t index)
     if (!m || index >= m->cfg.num_labels_cfg || !m->cfg.labels)
         return NULL;
     return m->cfg.labels[index];
+}
+
+uint32_t vitvk_model_hidden_state_count(const vitvk_model *m)
+{
+    if (!m)
+        return 0;
+    return m->cfg.family == FAM_SWIN ? m->cfg.stages + 1 : m->cfg.layers + 1;
+}
+
+void vitvk_model_hidden_state_shape(const vitvk_model *m, uint32_t index, uint32_t *tokens, uint32_t *dim)
+{
+    uint32_t t = 0, d = 0;
+    if (m && index < vitvk_model_hidden_state_count(m)) {
+        if (m->cfg.family != FAM_SWIN) {
+            t = m->tokens;
+            d = m->cfg.hidden;
+        } else {
+            /* state s is the input of stage s; the last is the final stage's output */
+            const swin_stage *g = &m->swin[index < m->cfg.stages ? index : m->cfg.stages - 1];
+            t = g->H * g->W;
+            d = g->C;
+        }
+    }
+    if (tokens)
+        *tokens = t;
+    if (dim)
+        *dim = d;
 }

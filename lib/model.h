@@ -22,7 +22,7 @@
 
 /* What the checkpoint is: the family decides tensor names and the parts
  * below; everything numeric comes from the config. */
-typedef enum vit_family { FAM_VIT, FAM_DEIT, FAM_BEIT, FAM_TIMM } vit_family;
+typedef enum vit_family { FAM_VIT, FAM_DEIT, FAM_BEIT, FAM_TIMM, FAM_SWIN } vit_family;
 
 /* How the pooled vector (what the classifier reads) is made. */
 typedef enum vit_pool {
@@ -50,6 +50,9 @@ typedef struct vit_config {
     bool qkv_bias;
     uint32_t num_labels_cfg; /* from id2label */
     char **labels;  /* num_labels_cfg names (NULL entries allowed) */
+    /* Swin: hidden is the last stage's width, layers the number of blocks */
+    uint32_t stages, embed_dim, window, depths[8], stage_heads[8];
+    bool patch_norm;
     bool has_preproc;        /* timm: preprocessing came with the config */
     preproc_config preproc;
 } vit_config;
@@ -77,6 +80,18 @@ typedef struct vit_layer_weights {
     vk_buffer *score_bias; /* [H][T][T] fp32, BEiT; NULL otherwise */
 } vit_layer_weights;
 
+/* Swin: one stage's geometry and weights (swin.c). */
+typedef struct swin_block {
+    vk_buffer *ln1_g, *ln1_b, *qkv_w, *qkv_b, *rel_bias, *proj_w, *proj_b;
+    vk_buffer *ln2_g, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
+} swin_block;
+
+typedef struct swin_stage {
+    uint32_t H, W, C, heads, depth, window, shift, intermediate;
+    swin_block *blocks;
+    vk_buffer *merge_g, *merge_b, *merge_w; /* NULL on the last stage */
+} swin_stage;
+
 struct vitvk_model {
     vitvk_context *ctx;
     vit_config cfg;
@@ -91,7 +106,37 @@ struct vitvk_model {
     vk_buffer *shared_bias; /* BEiT shared relative position bias, [H][T][T] */
     vk_buffer *lnf_g, *lnf_b; /* final LayerNorm, or the mean-pool LayerNorm */
     vk_buffer *head_w, *head_b, *dist_w, *dist_b, *pool_w, *pool_b;
+    struct swin_stage *swin; /* cfg.stages entries (swin.c) */
+    vk_buffer *embed_norm_g, *embed_norm_b;
 };
 
 
+/* Loading state shared by the family loaders (model.c, swin.c). */
+typedef struct loader {
+    vitvk_model *m;
+    st_archive *ar;
+    const char *dir;
+    char prefix[40]; /* "vit.", "deit.", "beit." or "" */
+    char name[256];  /* tensor_name's result */
+    float *tmp;      /* conversion scratch, grown as needed */
+    size_t tmp_cap;
+    void *out;       /* storage-precision scratch */
+    size_t out_cap;
+} loader;
+
+/* Grows a scratch buffer to at least `need` bytes. */
+vitvk_status ld_grow(vitvk_context *ctx, void **buf, size_t *cap, size_t need);
+/* Looks up `name` and checks dtype and shape (dims[i] == 0: any). */
+vitvk_status ld_find(loader *L, const char *name, int rank, const int64_t *dims, const st_tensor **out);
+/* ld_find, then converts the tensor to floats in host. */
+vitvk_status ld_read(loader *L, const char *name, int rank, const int64_t *dims, float *host);
+/* Converts count floats to the model's precision and uploads them. */
+vitvk_status ld_store(loader *L, vk_buffer *dst, const float *src, size_t count);
+
+/* Swin (swin.c): config, buffers + weights, plan. */
+vitvk_status swin_config_parse(const struct cJSON *root, const char *path, vit_config *cfg, char *err,
+                               size_t err_size);
+vitvk_status swin_load(loader *L);
+void swin_free(vitvk_model *m);
+uint64_t swin_flops(const vitvk_model *m);
 #endif

@@ -13,27 +13,9 @@
 #include "half.h"
 #include "model.h"
 #include "ops/ops.h"
+#include "plan.h"
 
-struct vitvk_plan {
-    vitvk_model *model;
-    vitvk_context *ctx;
-    uint32_t batch;
-    bool keep_hidden;
-    uint32_t last_n;
 
-    vk_arena act;      /* device activations */
-    vk_arena upload;   /* host -> device */
-    vk_arena readback; /* device -> host */
-    vk_buffer *pixels, *patches, *pemb, *h, *qkv, *attn, *mlp;
-    vk_buffer **hidden; /* keep_hidden ? layers + 1 : 2 (ping-pong) */
-    uint32_t hidden_count;
-    vk_buffer *pooled, *pooled2, *pooled_dist, *mean, *logits, *logits_cls, *probs;
-    vk_buffer *up_pixels, *rb_logits, *rb_pooled, *rb_probs;
-
-    vk_program prog;
-    VkCommandBuffer cmd;
-    VkQueryPool timestamps; /* profile: one per dispatch, plus one at the start */
-};
 
 static vitvk_status plan_buffers(vitvk_plan *p)
 {
@@ -71,17 +53,25 @@ static vitvk_status plan_buffers(vitvk_plan *p)
         }
     }
 #undef ACT
-    if (st == VITVK_OK)
-        st = vk_arena_add(&p->upload, pix, "the input staging buffer", &p->up_pixels);
-    if (st == VITVK_OK)
-        st = vk_arena_add(&p->readback, B * D * 4, "the pooled readback buffer", &p->rb_pooled);
-    if (st == VITVK_OK && m->has_classifier) {
-        st = vk_arena_add(&p->readback, B * K * 4, "the logits readback buffer", &p->rb_logits);
-        if (st == VITVK_OK)
-            st = vk_arena_add(&p->readback, B * K * 4, "the probabilities readback buffer", &p->rb_probs);
-    }
+    p->pooled_out = m->has_pooler ? p->pooled2 : p->pooled;
     if (st == VITVK_OK)
         st = vk_arena_commit(&p->act);
+    if (st == VITVK_OK)
+        st = plan_io(p, pix, D, m->num_labels);
+    return st;
+}
+
+vitvk_status plan_io(vitvk_plan *p, uint64_t pixel_bytes, uint32_t pooled_dim, uint32_t labels)
+{
+    uint64_t B = p->batch;
+    vitvk_status st = vk_arena_add(&p->upload, pixel_bytes, "the input staging buffer", &p->up_pixels);
+    if (st == VITVK_OK)
+        st = vk_arena_add(&p->readback, B * pooled_dim * 4, "the pooled readback buffer", &p->rb_pooled);
+    if (st == VITVK_OK && labels) {
+        st = vk_arena_add(&p->readback, B * labels * 4, "the logits readback buffer", &p->rb_logits);
+        if (st == VITVK_OK)
+            st = vk_arena_add(&p->readback, B * labels * 4, "the probabilities readback buffer", &p->rb_probs);
+    }
     if (st == VITVK_OK)
         st = vk_arena_commit(&p->upload);
     if (st == VITVK_OK)
@@ -144,7 +134,7 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
      * for DeiT's distillation head), or the mean of the patch tokens. */
     const vk_buffer *last = p->keep_hidden ? p->hidden[c->layers] : p->hidden[0];
     if (st == VITVK_OK && c->pool == POOL_MEAN) {
-        st = op_meanpool(g, &t, f16, last, p->mean, B, T, D, vit_prefix_tokens(c));
+        st = op_meanpool(g, &t, f16, false, last, p->mean, B, T, D, vit_prefix_tokens(c));
         if (st == VITVK_OK)
             st = op_layernorm(g, &t, f16, true, p->mean, m->lnf_g, m->lnf_b, p->pooled, B, D, 0, D, D, c->eps,
                               "final layernorm");
@@ -228,8 +218,7 @@ static vitvk_status plan_record(vitvk_plan *p)
     vk_program_record(&p->prog, cmd, p->timestamps);
     buffer_barrier(ctx, cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                    VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT);
-    const vk_buffer *pooled = p->model->has_pooler ? p->pooled2 : p->pooled;
-    copy(ctx, cmd, pooled, p->rb_pooled);
+    copy(ctx, cmd, p->pooled_out, p->rb_pooled);
     if (p->model->has_classifier) {
         copy(ctx, cmd, p->logits, p->rb_logits);
         copy(ctx, cmd, p->probs, p->rb_probs);
@@ -257,19 +246,26 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     p->ctx = ctx;
     p->batch = batch;
     p->keep_hidden = desc && desc->keep_hidden_states;
-    p->hidden_count = p->keep_hidden ? model->cfg.layers + 1 : 2;
     vk_arena_init(&p->act, ctx, VK_MEM_DEVICE);
     vk_arena_init(&p->upload, ctx, VK_MEM_UPLOAD);
     vk_arena_init(&p->readback, ctx, VK_MEM_READBACK);
     vk_program_init(&p->prog, ctx);
     vitvk_status st = VITVK_OK;
-    p->hidden = calloc(p->hidden_count, sizeof *p->hidden);
-    if (!p->hidden)
-        st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
-    if (st == VITVK_OK)
-        st = plan_buffers(p);
-    if (st == VITVK_OK)
-        st = plan_dispatches(p);
+    if (model->cfg.family == FAM_SWIN) {
+        st = swin_plan(p);
+    } else {
+        p->hidden_count = p->keep_hidden ? model->cfg.layers + 1 : 2;
+        p->hidden = calloc(p->hidden_count, sizeof *p->hidden);
+        p->hidden_elems = p->keep_hidden ? calloc(p->hidden_count, sizeof *p->hidden_elems) : NULL;
+        if (!p->hidden || (p->keep_hidden && !p->hidden_elems))
+            st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        for (uint32_t i = 0; st == VITVK_OK && p->hidden_elems && i < p->hidden_count; i++)
+            p->hidden_elems[i] = (uint64_t)model->tokens * model->cfg.hidden;
+        if (st == VITVK_OK)
+            st = plan_buffers(p);
+        if (st == VITVK_OK)
+            st = plan_dispatches(p);
+    }
     if (st == VITVK_OK && desc && desc->profile && ctx->caps.timestamps) {
         VkQueryPoolCreateInfo qpci = {
             .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
@@ -302,6 +298,7 @@ void vitvk_plan_destroy(vitvk_plan *p)
     vk_arena_destroy(&p->upload);
     vk_arena_destroy(&p->readback);
     free(p->hidden);
+    free(p->hidden_elems);
     free(p);
 }
 
@@ -348,7 +345,7 @@ vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *
     if (!p)
         return VITVK_ERR_INVALID_ARGUMENT;
     vitvk_context *ctx = p->ctx;
-    if (!p->keep_hidden)
+    if (!p->hidden_elems)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "the plan was created without keep_hidden_states");
     if (index >= p->hidden_count || !out || p->last_n == 0)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "hidden state %u: no such state or no run yet", index);
@@ -373,7 +370,7 @@ vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *
     if (st == VITVK_OK)
         st = vk_buffer_invalidate(&rb, dst);
     if (st == VITVK_OK) {
-        size_t count = (size_t)p->last_n * p->model->tokens * p->model->cfg.hidden;
+        size_t count = (size_t)p->last_n * p->hidden_elems[index];
         if (p->model->fp16) {
             const uint16_t *h = dst->mapped;
             for (size_t i = 0; i < count; i++)

@@ -85,9 +85,11 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
         cfg->family = FAM_DEIT;
     else if (strcmp(mt->valuestring, "beit") == 0)
         cfg->family = FAM_BEIT;
+    else if (strcmp(mt->valuestring, "swin") == 0)
+        cfg->family = FAM_SWIN;
     else
-        ERR(VITVK_ERR_UNSUPPORTED, "%s: model_type \"%.40s\" is not supported (supported: vit, deit, beit)", path,
-            mt->valuestring);
+        ERR(VITVK_ERR_UNSUPPORTED,
+            "%s: model_type \"%.40s\" is not supported (supported: vit, deit, beit, swin)", path, mt->valuestring);
     snprintf(cfg->model_type, sizeof cfg->model_type, "%s", mt->valuestring);
 
     const cJSON *arch = cJSON_GetObjectItemCaseSensitive(root, "architectures");
@@ -97,6 +99,7 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
         [FAM_DEIT] = "DeiTForImageClassification",
         [FAM_BEIT] = "BeitForImageClassification",
         [FAM_TIMM] = "",
+        [FAM_SWIN] = "SwinForImageClassification",
     };
     snprintf(cfg->architecture, sizeof cfg->architecture, "%s",
              cJSON_IsString(a0) ? a0->valuestring : default_arch[cfg->family]);
@@ -111,7 +114,8 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
         {"num_attention_heads", 1, VIT_MAX_HEADS, &cfg->heads},
         {"intermediate_size", 1, VIT_MAX_INTERMEDIATE, &cfg->intermediate},
     };
-    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++) {
+    /* Swin has per-stage lists instead (swin_config_parse, below). */
+    for (size_t i = 0; cfg->family != FAM_SWIN && i < sizeof req / sizeof req[0]; i++) {
         int r = get_uint(root, req[i].key, req[i].lo, req[i].hi, req[i].dst);
         if (r == 0)
             ERR(VITVK_ERR_FORMAT, "%s: missing \"%s\"", path, req[i].key);
@@ -136,10 +140,10 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
     if (get_uint(root, "num_channels", 1, VIT_MAX_CHANNELS, &cfg->channels) < 0)
         ERR(VITVK_ERR_LIMIT, "%s: \"num_channels\" must be an integer from 1 to %u", path, VIT_MAX_CHANNELS);
 
-    if (cfg->hidden % cfg->heads)
+    if (cfg->family != FAM_SWIN && cfg->hidden % cfg->heads)
         ERR(VITVK_ERR_FORMAT, "%s: hidden_size %u is not a multiple of num_attention_heads %u", path, cfg->hidden,
             cfg->heads);
-    if (cfg->hidden / cfg->heads > VIT_MAX_HEAD_DIM)
+    if (cfg->family != FAM_SWIN && cfg->hidden / cfg->heads > VIT_MAX_HEAD_DIM)
         ERR(VITVK_ERR_LIMIT, "%s: head size %u is over the limit %u", path, cfg->hidden / cfg->heads,
             VIT_MAX_HEAD_DIM);
     if (cfg->patch > cfg->image_h || cfg->patch > cfg->image_w)
@@ -177,9 +181,16 @@ vitvk_status vit_config_parse(const char *json, size_t len, const char *path, vi
         cfg->qkv_bias = cJSON_IsTrue(qb);
     }
     cfg->qkv_bias_required = cfg->qkv_bias;
-    cfg->cls_token = true;
-    cfg->pos_mode = VK_POS_ALL;
-    cfg->pool = POOL_CLS;
+    if (cfg->family == FAM_SWIN) {
+        status = swin_config_parse(root, path, cfg, err, err_size);
+        if (status != VITVK_OK)
+            goto done;
+    }
+    cfg->cls_token = cfg->family != FAM_SWIN;
+    if (cfg->family != FAM_SWIN) {
+        cfg->pos_mode = VK_POS_ALL;
+        cfg->pool = POOL_CLS;
+    }
     if (cfg->family == FAM_DEIT) {
         /* DeiTForImageClassificationWithTeacher: [CLS] and distillation
          * tokens, one head on each; DeiTForImageClassification and DeiTModel

@@ -478,14 +478,18 @@ static int cmd_infer(opts *o)
         return session_close(&s, EXIT_FAIL);
     }
     size_t per = (size_t)mi->channels * mi->image_height * mi->image_width;
-    uint32_t K = mi->num_labels, D = mi->pooled_size, T = mi->num_tokens, L = mi->num_layers;
+    uint32_t K = mi->num_labels, D = mi->pooled_size;
+    uint32_t L = vitvk_model_hidden_state_count(s.model) - 1; /* states 0..L */
     float *pixels = malloc(per * N * sizeof(float));
     float *logits = K ? malloc((size_t)N * K * sizeof(float)) : NULL;
     float *pooled = malloc((size_t)N * D * sizeof(float));
     float **hidden = o->hidden_states ? calloc(L + 1, sizeof *hidden) : NULL;
     bool oom = !pixels || (K && !logits) || !pooled || (o->hidden_states && !hidden);
-    for (uint32_t l = 0; !oom && hidden && l <= L; l++)
-        oom = !(hidden[l] = malloc((size_t)N * T * D * sizeof(float)));
+    for (uint32_t l = 0; !oom && hidden && l <= L; l++) {
+        uint32_t ht, hd;
+        vitvk_model_hidden_state_shape(s.model, l, &ht, &hd);
+        oom = !(hidden[l] = malloc((size_t)N * ht * hd * sizeof(float)));
+    }
     if (oom) {
         cli_error("out of memory for %llu images", (unsigned long long)N);
         rc = EXIT_FAIL;
@@ -498,8 +502,11 @@ static int cmd_infer(opts *o)
         uint32_t n = (uint32_t)(N - i < batch ? N - i : batch);
         st = vitvk_plan_run(s.plan, pixels + per * i, n, logits ? logits + (size_t)K * i : NULL,
                             pooled + (size_t)D * i);
-        for (uint32_t l = 0; st == VITVK_OK && hidden && l <= L; l++)
-            st = vitvk_plan_read_hidden_state(s.plan, l, hidden[l] + (size_t)T * D * i);
+        for (uint32_t l = 0; st == VITVK_OK && hidden && l <= L; l++) {
+            uint32_t ht, hd;
+            vitvk_model_hidden_state_shape(s.model, l, &ht, &hd);
+            st = vitvk_plan_read_hidden_state(s.plan, l, hidden[l] + (size_t)ht * hd * i);
+        }
         if (st != VITVK_OK) {
             cli_error("%s", vitvk_context_last_error(s.ctx));
             rc = EXIT_FAIL;
@@ -519,9 +526,11 @@ static int cmd_infer(opts *o)
             wt[nt++] = (st_write_tensor){.name = "pooled", .dtype = ST_F32, .rank = 2, .shape = {(int64_t)N, D},
                                          .data = pooled};
             for (uint32_t l = 0; hidden && l <= L; l++) {
+                uint32_t ht, hd;
+                vitvk_model_hidden_state_shape(s.model, l, &ht, &hd);
                 snprintf(names[l], sizeof names[l], "hidden_states.%u", l);
                 wt[nt++] = (st_write_tensor){.name = names[l], .dtype = ST_F32, .rank = 3,
-                                             .shape = {(int64_t)N, T, D}, .data = hidden[l]};
+                                             .shape = {(int64_t)N, ht, hd}, .data = hidden[l]};
             }
             if (st_write_file(o->output, wt, nt, err, sizeof err) != VITVK_OK) {
                 cli_error("%s", err);

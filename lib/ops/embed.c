@@ -70,11 +70,11 @@ vitvk_status op_activation(vk_program *p, const vk_tuning *t, bool fp16, vk_act 
     return st_add;
 }
 
-vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *x,
+vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, bool out32, const vk_buffer *x,
                          const vk_buffer *y, uint32_t N, uint32_t T, uint32_t D, uint32_t first)
 {
     vk_kernel *k;
-    vitvk_status st = vk_kernel_get(p->ctx, SH_MEANPOOL, fp16, &k);
+    vitvk_status st = vk_kernel_get(p->ctx, out32 ? SH_MEANPOOL_O32 : SH_MEANPOOL, fp16, &k);
     if (st != VITVK_OK)
         return st;
     uint32_t spec[1] = {t->elem_wg};

@@ -63,9 +63,23 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
                           const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t H,
                           uint32_t D, const char *label);
 
-/* x [N, T, D] -> y [N, D]: mean over tokens first..T-1. */
-vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *x,
+/* x [N, T, D] -> y [N, D]: mean over tokens first..T-1 (out32: fp32 y in
+ * fp16 plans). */
+vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, bool out32, const vk_buffer *x,
                          const vk_buffer *y, uint32_t N, uint32_t T, uint32_t D, uint32_t first);
+
+/* Swin window attention on qkv [N, H*W, 3C] (unshifted token order) ->
+ * out [N, H*W, C]; qkv_bias [3C] stands for padded tokens; rel_bias fp32
+ * [heads][ws*ws][ws*ws]. */
+typedef struct vk_window_args {
+    const vk_buffer *qkv, *qkv_bias, *rel_bias, *out;
+    uint32_t N, H, W, C, heads, window, shift;
+} vk_window_args;
+vitvk_status op_window_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_window_args *a);
+
+/* Swin patch merging gather: x [N, H, W, C] -> y [N, ceil(H/2)*ceil(W/2), 4C]. */
+vitvk_status op_patch_merge(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *x, const vk_buffer *y,
+                            uint32_t N, uint32_t H, uint32_t W, uint32_t C);
 
 /* pixels [N,C,H,W] fp32 -> rows [N*(H/P)*(W/P), C*P*P]. */
 vitvk_status op_patchify(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *pixels,

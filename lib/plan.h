@@ -1,0 +1,40 @@
+/* plan.h - a plan's state, shared by the family planners (vit.c, swin.c):
+ * the buffers, the recorded dispatches and the command buffer replayed by
+ * vitvk_plan_run. */
+#ifndef VITVK_PLAN_H
+#define VITVK_PLAN_H
+
+#include "model.h"
+
+struct vitvk_plan {
+    vitvk_model *model;
+    vitvk_context *ctx;
+    uint32_t batch;
+    bool keep_hidden;
+    uint32_t last_n;
+
+    vk_arena act;      /* device activations */
+    vk_arena upload;   /* host -> device */
+    vk_arena readback; /* device -> host */
+    vk_buffer *pixels, *patches, *pemb, *h, *qkv, *attn, *mlp;
+    vk_buffer **hidden; /* ViT: keep_hidden ? layers + 1 : 2 (ping-pong); Swin: stages + 1 */
+    uint32_t hidden_count;
+    uint64_t *hidden_elems; /* per image, for vitvk_plan_read_hidden_state */
+    vk_buffer *pooled, *pooled2, *pooled_dist, *mean, *logits, *logits_cls, *probs;
+    vk_buffer *up_pixels, *rb_logits, *rb_pooled, *rb_probs;
+    const vk_buffer *pooled_out; /* what rb_pooled receives */
+
+    vk_program prog;
+    VkCommandBuffer cmd;
+    VkQueryPool timestamps; /* profile: one per dispatch, plus one at the start */
+};
+
+/* The staging buffers every plan has: pixels in, pooled (and logits and
+ * probabilities when labels > 0) out. Commits the upload and readback
+ * arenas. */
+vitvk_status plan_io(vitvk_plan *p, uint64_t pixel_bytes, uint32_t pooled_dim, uint32_t labels);
+
+/* Swin's buffers and dispatches (swin.c); sets hidden, hidden_elems,
+ * pooled_out, logits and probs like the ViT planner. */
+vitvk_status swin_plan(vitvk_plan *p);
+#endif
