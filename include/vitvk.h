@@ -164,6 +164,12 @@ typedef struct vitvk_model vitvk_model;
 
 typedef struct vitvk_model_desc {
     vitvk_precision precision;   /* default AUTO */
+    /* Run at another input size (0 = the config's). Position embeddings are
+     * resampled as transformers' interpolate_pos_encoding does (bicubic,
+     * prefix tokens kept); the preprocessing targets the new size. Supported
+     * for ViT, DeiT, timm and Swin; not for BEiT with relative position
+     * biases. */
+    uint32_t image_height, image_width;
 } vitvk_model_desc;
 
 /* Loads a Hugging Face model directory: config.json, model.safetensors (or

@@ -4,6 +4,7 @@
  * is used; a missing or mis-shaped one is an error naming it. Weights are
  * converted on the host to the kernels' layout and precision, one tensor
  * at a time, so peak host memory is one tensor, not the model. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,36 @@ static vitvk_status load_layer(loader *L, uint32_t l)
     return st;
 }
 
+/* Position embeddings: as stored, or, when the model runs at another input
+ * size than it was trained at, the trained grid resampled (prefix rows
+ * kept). `rows` and `npre` are for the size the model runs at. */
+static vitvk_status load_pos(loader *L, size_t rows, uint32_t npre)
+{
+    vitvk_model *m = L->m;
+    const vit_config *c = &m->cfg;
+    uint32_t D = c->hidden;
+    if (!c->trained_h) {
+        int64_t dp[3] = {1, (int64_t)rows, D};
+        vitvk_status st = read_tensor(L, T_POS, 0, 3, dp, L->tmp);
+        return st == VITVK_OK ? ld_store(L, m->pos, L->tmp, rows * D) : st;
+    }
+    uint32_t th = c->trained_h / c->patch, tw = c->trained_w / c->patch;
+    uint32_t gh = c->image_h / c->patch, gw = c->image_w / c->patch;
+    size_t trained_rows = (size_t)th * tw + npre;
+    float *src = malloc(trained_rows * D * sizeof(float));
+    if (!src)
+        return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    int64_t dp[3] = {1, (int64_t)trained_rows, D};
+    vitvk_status st = read_tensor(L, T_POS, 0, 3, dp, src);
+    if (st == VITVK_OK) {
+        memcpy(L->tmp, src, (size_t)npre * D * sizeof(float));
+        pos_interpolate_bicubic(src + (size_t)npre * D, th, tw, L->tmp + (size_t)npre * D, gh, gw, D);
+        st = ld_store(L, m->pos, L->tmp, rows * D);
+    }
+    free(src);
+    return st;
+}
+
 static vitvk_status load_weights(loader *L)
 {
     vitvk_model *m = L->m;
@@ -431,12 +462,8 @@ static vitvk_status load_weights(loader *L)
         st = read_tensor(L, T_REG, 0, 3, dr, L->tmp + (size_t)row * D);
     if (st == VITVK_OK && npre)
         st = ld_store(L, m->prefix, L->tmp, (size_t)npre * D);
-    if (st == VITVK_OK && c->pos_mode != VK_POS_NONE) {
-        int64_t dp[3] = {1, (int64_t)pos_rows, D};
-        st = read_tensor(L, T_POS, 0, 3, dp, L->tmp);
-        if (st == VITVK_OK)
-            st = ld_store(L, m->pos, L->tmp, pos_rows * D);
-    }
+    if (st == VITVK_OK && c->pos_mode != VK_POS_NONE)
+        st = load_pos(L, pos_rows, c->pos_mode == VK_POS_ALL ? npre : 0);
     for (uint32_t l = 0; st == VITVK_OK && l < c->layers; l++)
         st = load_layer(L, l);
     if (st == VITVK_OK && c->rel_pos_shared)
@@ -508,6 +535,53 @@ static vitvk_status load_config(vitvk_model *m, const char *dir)
     return st;
 }
 
+/* Runs the model at h x w instead of its config's size: the plan and
+ * position embeddings follow cfg.image_h/w, the preprocessing is retargeted
+ * with the same proportions (resize, then crop when the processor crops). */
+static vitvk_status resize_input(vitvk_model *m, uint32_t h, uint32_t w)
+{
+    vit_config *c = &m->cfg;
+    if (!h)
+        h = w;
+    if (!w)
+        w = h;
+    if (h > VIT_MAX_IMAGE || w > VIT_MAX_IMAGE || h < c->patch || w < c->patch)
+        return vk_fail(m->ctx, VITVK_ERR_LIMIT, "image size %ux%u: each side must be from the patch size %u to %u", h,
+                       w, c->patch, VIT_MAX_IMAGE);
+    if (h == c->image_h && w == c->image_w)
+        return VITVK_OK;
+    if (c->family == FAM_BEIT && (c->rel_pos_layer || c->rel_pos_shared))
+        return vk_fail(m->ctx, VITVK_ERR_UNSUPPORTED,
+                       "another input size is not supported yet for BEiT's relative position biases");
+    if (c->family == FAM_SWIN && (h % c->patch || w % c->patch || c->pos_mode != VK_POS_NONE))
+        return vk_fail(m->ctx, VITVK_ERR_UNSUPPORTED,
+                       "Swin runs at other sizes only in multiples of the patch size and without absolute embeddings");
+    if ((uint64_t)(h / c->patch) * (w / c->patch) + 2 + c->reg_tokens > VIT_MAX_TOKENS)
+        return vk_fail(m->ctx, VITVK_ERR_LIMIT, "image size %ux%u gives more than %u tokens", h, w, VIT_MAX_TOKENS);
+    if (c->pos_mode != VK_POS_NONE && c->image_h / c->patch * c->patch != c->image_h)
+        return vk_fail(m->ctx, VITVK_ERR_UNSUPPORTED, "the trained size is not a multiple of the patch size");
+    c->trained_h = c->image_h;
+    c->trained_w = c->image_w;
+    preproc_config *p = &m->pre;
+    if (p->do_center_crop && p->crop_height && p->crop_width) {
+        if (p->shortest_edge)
+            p->shortest_edge = (uint32_t)lround((double)p->shortest_edge * h / p->crop_height);
+        else {
+            p->size_height = (uint32_t)lround((double)p->size_height * h / p->crop_height);
+            p->size_width = (uint32_t)lround((double)p->size_width * w / p->crop_width);
+        }
+        p->crop_height = h;
+        p->crop_width = w;
+    } else {
+        p->shortest_edge = 0;
+        p->size_height = h;
+        p->size_width = w;
+    }
+    c->image_h = h;
+    c->image_w = w;
+    return VITVK_OK;
+}
+
 vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_model_desc *desc,
                               vitvk_model **out)
 {
@@ -535,6 +609,8 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
     loader L = {.m = m, .dir = dir};
 
     vitvk_status st = load_config(m, dir);
+    if (st == VITVK_OK && desc && (desc->image_height || desc->image_width))
+        st = resize_input(m, desc->image_height, desc->image_width);
     if (st == VITVK_OK)
         st = st_open_dir(dir, &L.ar, ctx->last_error, sizeof ctx->last_error);
     if (st != VITVK_OK)

@@ -50,6 +50,9 @@ typedef struct vit_config {
     bool qkv_bias;
     uint32_t num_labels_cfg; /* from id2label */
     char **labels;  /* num_labels_cfg names (NULL entries allowed) */
+    /* The input size the checkpoint was trained at, when the model runs at
+     * another (position embeddings are then resampled at load). */
+    uint32_t trained_h, trained_w;
     /* Swin: hidden is the last stage's width, layers the number of blocks */
     uint32_t stages, embed_dim, window, depths[8], stage_heads[8];
     bool patch_norm;
@@ -132,6 +135,11 @@ vitvk_status ld_find(loader *L, const char *name, int rank, const int64_t *dims,
 vitvk_status ld_read(loader *L, const char *name, int rank, const int64_t *dims, float *host);
 /* Converts count floats to the model's precision and uploads them. */
 vitvk_status ld_store(loader *L, vk_buffer *dst, const float *src, size_t count);
+
+/* PyTorch bicubic resampling (align_corners=False) of an in_h x in_w grid
+ * of D-vectors to out_h x out_w (interpolate.c). */
+void pos_interpolate_bicubic(const float *src, uint32_t in_h, uint32_t in_w, float *dst, uint32_t out_h,
+                             uint32_t out_w, uint32_t D);
 
 /* Swin (swin.c): config, buffers + weights, plan. */
 vitvk_status swin_config_parse(const struct cJSON *root, const char *path, vit_config *cfg, char *err,

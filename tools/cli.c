@@ -30,11 +30,13 @@ static const char *usage_text =
 
 static const char *classify_help =
     "usage: vit-vk-cli classify --model DIR [--device N] [--precision auto|fp32|fp16]\n"
-    "                           [--top-k K] [--json] IMAGE...\n"
+    "                           [--top-k K] [--image-size N|HxW] [--json] IMAGE...\n"
     "\n"
     "Classifies PNG or JPEG images with a Hugging Face image-classification\n"
     "model directory (config.json, model.safetensors, preprocessor_config.json).\n"
     "  --top-k K     labels per image (default 5)\n"
+    "  --image-size N|HxW  run at another input size (position embeddings are\n"
+    "                resampled bicubically, as transformers' interpolate_pos_encoding)\n"
     "  --json        one JSON object per line: {\"file\", \"top\": [{\"index\", \"label\", \"score\"}]}\n"
     "An image that cannot be read is reported on stderr and skipped; the exit\n"
     "status is then 1.\n"
@@ -45,19 +47,20 @@ static const char *classify_help =
 static const char *infer_help =
     "usage: vit-vk-cli infer --model DIR --input IN.safetensors [--input-name NAME]\n"
     "                        --output OUT.safetensors [--device N] [--precision auto|fp32|fp16]\n"
-    "                        [--hidden-states]\n"
+    "                        [--hidden-states] [--image-size N|HxW]\n"
     "\n"
     "Runs an N x C x H x W tensor (F32, F16 or BF16; default name pixel_values)\n"
     "through the model and writes F32 tensors `logits` [N, labels] (when the model\n"
     "has a classifier) and `pooled` [N, hidden] (the vector the classifier reads).\n"
     "  --hidden-states  also write hidden_states.0 .. hidden_states.L [N, tokens, hidden]\n"
+    "  --image-size N|HxW  run at another input size (position embeddings resampled)\n"
     "\n"
     "example:\n"
     "  vit-vk-cli infer --model models/digits-vit --input pixels.safetensors --output out.safetensors\n";
 
 static const char *bench_help =
     "usage: vit-vk-cli bench --model DIR [--batch N] [--device N] [--precision auto|fp32|fp16]\n"
-    "                        [--min-seconds S] [--json]\n"
+    "                        [--image-size N|HxW] [--min-seconds S] [--json]\n"
     "\n"
     "Times the forward pass on random pixels: one warm-up run, then runs until at\n"
     "least S seconds (default 2) and 3 runs have passed. Reports median and best\n"
@@ -81,6 +84,7 @@ typedef struct opts {
     const char *model, *input, *input_name, *output;
     cli_device_opts dev;
     uint32_t top_k, batch;
+    uint32_t image_h, image_w; /* --image-size, 0 = the model's */
     double min_seconds;
     bool json, help, hidden_states;
     const char **files;
@@ -143,6 +147,17 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
                 cli_error("%s --batch: \"%s\" is not an integer from 1 to 4096", cmd, val);
                 return EXIT_USAGE;
             }
+        } else if (strcmp(a, "--image-size") == 0) {
+            NEED_VALUE();
+            unsigned h = 0, w = 0;
+            char x = 0, tail = 0;
+            int n = sscanf(val, "%u%c%u%c", &h, &x, &w, &tail);
+            if (!((n == 1 && h > 0) || (n == 3 && x == 'x' && h > 0 && w > 0)) || h > 65535 || w > 65535) {
+                cli_error("%s --image-size: \"%s\" is not N or HxW", cmd, val);
+                return EXIT_USAGE;
+            }
+            o->image_h = h;
+            o->image_w = n == 3 ? w : h;
         } else if (strcmp(a, "--min-seconds") == 0) {
             NEED_VALUE();
             char *end;
@@ -258,7 +273,7 @@ static int session_open(session *s, const opts *o, uint32_t batch, bool keep_hid
     s->ctx = cli_context(&o->dev, &s->validation);
     if (!s->ctx)
         return EXIT_FAIL;
-    vitvk_model_desc md = {.precision = o->dev.precision};
+    vitvk_model_desc md = {.precision = o->dev.precision, .image_height = o->image_h, .image_width = o->image_w};
     vitvk_status st = vitvk_model_load(s->ctx, o->model, &md, &s->model);
     if (st != VITVK_OK) {
         cli_error("%s", vitvk_context_last_error(s->ctx));
