@@ -205,6 +205,10 @@ int main(int argc, char **argv)
     model_case("no-config", NULL, 0, weights, weights_len);
     config_case("config-not-json", "{\"model_type\": \"vit\", \"hidden_size\": ");
     config_case("config-not-object", "[1, 2, 3]");
+    config_case("config-timm-unsupported-arch", "{\"architecture\": \"resnet50\", \"num_classes\": 10}");
+    config_case("config-swin-bad-depths",
+                "{\"model_type\": \"swin\", \"image_size\": 32, \"patch_size\": 4, \"embed_dim\": 8, "
+                "\"depths\": [2, -1], \"num_heads\": [1, 2], \"window_size\": 2}");
     cJSON *c = cJSON_ParseWithLength((const char *)config, config_len);
     cJSON_DeleteItemFromObjectCaseSensitive(c, "hidden_size");
     char *t = cJSON_Print(c);
