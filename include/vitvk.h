@@ -224,6 +224,9 @@ typedef struct vitvk_plan_desc {
      * vitvk_plan_profile can report per-kernel times. Default 0. Ignored
      * (vitvk_plan_profile then fails) when the queue has no timestamps. */
     int profile;
+    /* Keep the [CLS] row of the last layer's attention probabilities (every
+     * head) for vitvk_plan_read_cls_attention. Not for Swin. Default 0. */
+    int keep_cls_attention;
 } vitvk_plan_desc;
 
 vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
@@ -243,6 +246,11 @@ vitvk_status vitvk_plan_run(vitvk_plan *plan, const float *pixels, uint32_t n,
  * `index` (0 = embeddings), n x num_tokens x hidden_size floats for the n
  * images of the last run. */
 vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *plan, uint32_t index, float *out);
+
+/* After a run with keep_cls_attention: transformers'
+ * attentions[-1][:, :, 0, :], n x num_heads x num_tokens floats for the n
+ * images of the last run. */
+vitvk_status vitvk_plan_read_cls_attention(vitvk_plan *plan, float *out);
 
 /* One dispatch of the last run of a profiled plan. */
 typedef struct vitvk_kernel_time {

@@ -44,6 +44,8 @@ static vitvk_status plan_buffers(vitvk_plan *p)
         ACT(p->pooled2, B * D * 4, "the pooler output")
     if (c->pool == POOL_MEAN)
         ACT(p->mean, B * D * es, "the token mean")
+    if (p->keep_cls_attn)
+        ACT(p->cls_attn, B * c->heads * T * 4, "the [CLS] attention row")
     if (m->has_classifier) {
         ACT(p->logits, B * K * 4, "the logits")
         ACT(p->probs, B * K * 4, "the probabilities")
@@ -115,6 +117,9 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
         if (st == VITVK_OK)
             st = op_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->attn, B, T,
                               c->heads, D, "attention");
+        if (st == VITVK_OK && p->cls_attn && l + 1 == c->layers)
+            st = op_cls_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->cls_attn, B,
+                                  T, c->heads, D);
         vk_gemm_args proj = {.a = p->attn, .w = w->proj_w, .bias = w->proj_b, .res = x, .c = y,
                              .M = M, .N = D, .K = D, .lda = D, .ldc = D, .ldr = D};
         if (st == VITVK_OK)
@@ -246,6 +251,11 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     p->ctx = ctx;
     p->batch = batch;
     p->keep_hidden = desc && desc->keep_hidden_states;
+    p->keep_cls_attn = desc && desc->keep_cls_attention;
+    if (p->keep_cls_attn && (model->cfg.family == FAM_SWIN || !model->cfg.cls_token)) {
+        free(p);
+        return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "the model has no [CLS] token to take attention from");
+    }
     vk_arena_init(&p->act, ctx, VK_MEM_DEVICE);
     vk_arena_init(&p->upload, ctx, VK_MEM_UPLOAD);
     vk_arena_init(&p->readback, ctx, VK_MEM_READBACK);
@@ -340,20 +350,15 @@ vitvk_status vitvk_plan_run(vitvk_plan *p, const float *pixels, uint32_t n, floa
     return st;
 }
 
-vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *out)
+/* Copies the first `count` values of a device buffer to the host as floats
+ * (widening fp16 when `half`). */
+static vitvk_status read_buffer(vitvk_plan *p, const vk_buffer *src, size_t count, bool half, float *out)
 {
-    if (!p)
-        return VITVK_ERR_INVALID_ARGUMENT;
     vitvk_context *ctx = p->ctx;
-    if (!p->hidden_elems)
-        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "the plan was created without keep_hidden_states");
-    if (index >= p->hidden_count || !out || p->last_n == 0)
-        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "hidden state %u: no such state or no run yet", index);
-    const vk_buffer *src = p->hidden[index];
     vk_arena rb;
     vk_arena_init(&rb, ctx, VK_MEM_READBACK);
     vk_buffer *dst;
-    vitvk_status st = vk_arena_add(&rb, src->size, "hidden state readback", &dst);
+    vitvk_status st = vk_arena_add(&rb, src->size, "readback", &dst);
     if (st == VITVK_OK)
         st = vk_arena_commit(&rb);
     VkCommandBuffer cmd;
@@ -370,8 +375,7 @@ vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *
     if (st == VITVK_OK)
         st = vk_buffer_invalidate(&rb, dst);
     if (st == VITVK_OK) {
-        size_t count = (size_t)p->last_n * p->hidden_elems[index];
-        if (p->model->fp16) {
+        if (half) {
             const uint16_t *h = dst->mapped;
             for (size_t i = 0; i < count; i++)
                 out[i] = vk_f16_to_f32(h[i]);
@@ -381,6 +385,18 @@ vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *
     }
     vk_arena_destroy(&rb);
     return st;
+}
+
+vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *p, uint32_t index, float *out)
+{
+    if (!p)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = p->ctx;
+    if (!p->hidden_elems)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "the plan was created without keep_hidden_states");
+    if (index >= p->hidden_count || !out || p->last_n == 0)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "hidden state %u: no such state or no run yet", index);
+    return read_buffer(p, p->hidden[index], (size_t)p->last_n * p->hidden_elems[index], p->model->fp16, out);
 }
 
 vitvk_status vitvk_plan_profile(vitvk_plan *p, vitvk_kernel_time *out, uint32_t *count)
@@ -421,4 +437,16 @@ vitvk_status vitvk_plan_profile(vitvk_plan *p, vitvk_kernel_time *out, uint32_t 
         *count = w;
     free(ts);
     return st;
+}
+
+vitvk_status vitvk_plan_read_cls_attention(vitvk_plan *p, float *out)
+{
+    if (!p)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = p->ctx;
+    if (!p->cls_attn || !out || p->last_n == 0)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT,
+                       "vitvk_plan_read_cls_attention: needs keep_cls_attention and a run");
+    size_t count = (size_t)p->last_n * p->model->cfg.heads * p->model->tokens;
+    return read_buffer(p, p->cls_attn, count, false, out);
 }

@@ -7,6 +7,7 @@
  * every hidden state, in fp32 and fp16 precision, batch as stored. */
 #include <check.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,8 @@ static void check_model(const char *rel, vitvk_precision prec)
     ck_assert_msg(vitvk_model_load(ctx, dir, &md, &model) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
     vitvk_model_info info;
     vitvk_model_get_info(model, &info);
-    vitvk_plan_desc pd = {.batch = N, .keep_hidden_states = 1};
+    bool want_attn = st_find(ref, "attentions.last.cls") != NULL;
+    vitvk_plan_desc pd = {.batch = N, .keep_hidden_states = 1, .keep_cls_attention = want_attn};
     vitvk_plan *plan;
     ck_assert_msg(vitvk_plan_create(model, &pd, &plan) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
 
@@ -109,6 +111,17 @@ static void check_model(const char *rel, vitvk_precision prec)
         free(want);
     }
     ck_assert_msg(want || info.num_labels, "%s: reference has neither logits nor pooled", rel);
+    if (want_attn) { /* probabilities: the same absolute bound */
+        want = tensor_f32(ref, "attentions.last.cls", &t);
+        ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * info.num_heads * info.num_tokens);
+        float *a = malloc((size_t)t->numel * sizeof(float));
+        ck_assert_int_eq(vitvk_plan_read_cls_attention(plan, a), VITVK_OK);
+        double d = max_abs_diff(a, want, (size_t)t->numel);
+        printf("%-32s %s attentions.last.cls max|diff| %.3g\n", rel, pname, d);
+        ck_assert_msg(d <= tol, "%s %s: attentions.last.cls differ by %g (bound %g)", rel, pname, d, tol);
+        free(a);
+        free(want);
+    }
     /* Hidden states: the residual stream grows with depth, so the bound is
      * relative to its scale (max |reference|, at least 1). */
     uint32_t states = vitvk_model_hidden_state_count(model);

@@ -47,12 +47,14 @@ static const char *classify_help =
 static const char *infer_help =
     "usage: vit-vk-cli infer --model DIR --input IN.safetensors [--input-name NAME]\n"
     "                        --output OUT.safetensors [--device N] [--precision auto|fp32|fp16]\n"
-    "                        [--hidden-states] [--image-size N|HxW]\n"
+    "                        [--hidden-states] [--attentions] [--image-size N|HxW]\n"
     "\n"
     "Runs an N x C x H x W tensor (F32, F16 or BF16; default name pixel_values)\n"
     "through the model and writes F32 tensors `logits` [N, labels] (when the model\n"
     "has a classifier) and `pooled` [N, hidden] (the vector the classifier reads).\n"
     "  --hidden-states  also write hidden_states.0 .. hidden_states.L [N, tokens, hidden]\n"
+    "  --attentions     also write attentions.last.cls [N, heads, tokens]: the [CLS] row of\n"
+    "                   the last layer's attention probabilities (not for Swin)\n"
     "  --image-size N|HxW  run at another input size (position embeddings resampled)\n"
     "\n"
     "example:\n"
@@ -86,7 +88,7 @@ typedef struct opts {
     uint32_t top_k, batch;
     uint32_t image_h, image_w; /* --image-size, 0 = the model's */
     double min_seconds;
-    bool json, help, hidden_states;
+    bool json, help, hidden_states, attentions;
     const char **files;
     int nfiles;
 } opts;
@@ -116,6 +118,8 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
             o->json = true;
         } else if (strcmp(a, "--hidden-states") == 0) {
             o->hidden_states = true;
+        } else if (strcmp(a, "--attentions") == 0) {
+            o->attentions = true;
         } else if (strcmp(a, "--model") == 0) {
             NEED_VALUE();
             o->model = val;
@@ -268,7 +272,14 @@ typedef struct session {
     unsigned validation;
 } session;
 
+static int session_open_attn(session *s, const opts *o, uint32_t batch, bool keep_hidden, bool profile, bool attn);
+
 static int session_open(session *s, const opts *o, uint32_t batch, bool keep_hidden, bool profile)
+{
+    return session_open_attn(s, o, batch, keep_hidden, profile, false);
+}
+
+static int session_open_attn(session *s, const opts *o, uint32_t batch, bool keep_hidden, bool profile, bool attn)
 {
     s->ctx = cli_context(&o->dev, &s->validation);
     if (!s->ctx)
@@ -280,7 +291,8 @@ static int session_open(session *s, const opts *o, uint32_t batch, bool keep_hid
         return EXIT_FAIL;
     }
     vitvk_model_get_info(s->model, &s->info);
-    vitvk_plan_desc pd = {.batch = batch, .keep_hidden_states = keep_hidden, .profile = profile};
+    vitvk_plan_desc pd = {.batch = batch, .keep_hidden_states = keep_hidden, .profile = profile,
+                          .keep_cls_attention = attn};
     st = vitvk_plan_create(s->model, &pd, &s->plan);
     if (st != VITVK_OK) {
         cli_error("%s: %s", o->model, vitvk_context_last_error(s->ctx));
@@ -478,7 +490,7 @@ static int cmd_infer(opts *o)
     uint64_t N = (uint64_t)t->shape[0];
     uint32_t batch = N < MAX_BATCH ? (uint32_t)N : MAX_BATCH;
     session s = {0};
-    int rc = session_open(&s, o, batch, o->hidden_states, false);
+    int rc = session_open_attn(&s, o, batch, o->hidden_states, false, o->attentions);
     if (rc) {
         st_close(in);
         return session_close(&s, rc);
@@ -499,7 +511,9 @@ static int cmd_infer(opts *o)
     float *logits = K ? malloc((size_t)N * K * sizeof(float)) : NULL;
     float *pooled = malloc((size_t)N * D * sizeof(float));
     float **hidden = o->hidden_states ? calloc(L + 1, sizeof *hidden) : NULL;
-    bool oom = !pixels || (K && !logits) || !pooled || (o->hidden_states && !hidden);
+    uint32_t AH = mi->num_heads, AT = mi->num_tokens;
+    float *attn = o->attentions ? malloc((size_t)N * AH * AT * sizeof(float)) : NULL;
+    bool oom = !pixels || (K && !logits) || !pooled || (o->hidden_states && !hidden) || (o->attentions && !attn);
     for (uint32_t l = 0; !oom && hidden && l <= L; l++) {
         uint32_t ht, hd;
         vitvk_model_hidden_state_shape(s.model, l, &ht, &hd);
@@ -522,6 +536,8 @@ static int cmd_infer(opts *o)
             vitvk_model_hidden_state_shape(s.model, l, &ht, &hd);
             st = vitvk_plan_read_hidden_state(s.plan, l, hidden[l] + (size_t)ht * hd * i);
         }
+        if (st == VITVK_OK && attn)
+            st = vitvk_plan_read_cls_attention(s.plan, attn + (size_t)AH * AT * i);
         if (st != VITVK_OK) {
             cli_error("%s", vitvk_context_last_error(s.ctx));
             rc = EXIT_FAIL;
@@ -529,7 +545,7 @@ static int cmd_infer(opts *o)
     }
     if (rc == 0) {
         size_t nt = 0;
-        st_write_tensor *wt = calloc(L + 3, sizeof *wt);
+        st_write_tensor *wt = calloc(L + 4, sizeof *wt);
         char(*names)[32] = calloc(L + 1, sizeof *names);
         if (!wt || !names) {
             cli_error("out of memory");
@@ -547,6 +563,9 @@ static int cmd_infer(opts *o)
                 wt[nt++] = (st_write_tensor){.name = names[l], .dtype = ST_F32, .rank = 3,
                                              .shape = {(int64_t)N, ht, hd}, .data = hidden[l]};
             }
+            if (attn)
+                wt[nt++] = (st_write_tensor){.name = "attentions.last.cls", .dtype = ST_F32, .rank = 3,
+                                             .shape = {(int64_t)N, AH, AT}, .data = attn};
             if (st_write_file(o->output, wt, nt, err, sizeof err) != VITVK_OK) {
                 cli_error("%s", err);
                 rc = EXIT_FAIL;
@@ -558,6 +577,7 @@ static int cmd_infer(opts *o)
     for (uint32_t l = 0; hidden && l <= L; l++)
         free(hidden[l]);
     free(hidden);
+    free(attn);
     free(pixels);
     free(logits);
     free(pooled);
