@@ -64,13 +64,24 @@ for case in "fixtures/vit-tiny vit-tiny-160x224 160x224" "../../models/digits-vi
     done
 done
 
+# attention maps: the tensor against transformers' attentions[-1][:, :, 0, :], and a PNG
+for f in vit-tiny beit-tiny deit-tiny-distilled; do
+    run "attention $f" "$cli" attention --model "$data/fixtures/$f" --input "$data/fixtures/$f/reference.safetensors" \
+        --output "$work/attn-$f.png" --tensor "$work/attn-$f.safetensors"
+    run "$f attentions.last.cls within 1e-3" "$compare" "$work/attn-$f.safetensors" \
+        "$data/fixtures/$f/reference.safetensors" attentions.last.cls 1e-3
+    cat "$work/log"
+done
+run "attention map over a sample" "$cli" attention --model "$model" "$model/samples/7-seven.png" --output "$work/seven.png"
+if head -c 8 "$work/seven.png" | od -An -tx1 | grep -q "89 50 4e 47"; then ok "attention map is a PNG"; else bad "attention map is a PNG"; fi
+
 run "infer the bundled sample input" "$cli" infer --model "$model" --input "$model/samples/input.safetensors" \
     --output "$work/sample-out.safetensors"
 run "classify table output" "$cli" classify --model "$model" --top-k 3 "$model"/samples/*.png
 grep -q "seven" "$work/log" && ok "table names the labels" || bad "table names the labels"
 run "devices" "$cli" devices
 run "devices --json" "$cli" devices --json
-for c in classify infer devices; do
+for c in classify infer devices bench attention; do
     run "$c --help" "$cli" $c --help
 done
 

@@ -24,6 +24,7 @@ static const char *usage_text =
     "  infer --model DIR --input IN.safetensors --output OUT.safetensors [options]\n"
     "                                        run pixel_values, write logits and pooled\n"
     "  bench --model DIR [--batch N] [--json]  time the forward pass\n"
+    "  attention --model DIR IMAGE --output map.png  where the [CLS] token looks\n"
     "\n"
     "common options: --device N, --precision auto|fp32|fp16\n"
     "run `vit-vk-cli <command> --help` for a command's options and an example.\n";
@@ -749,7 +750,7 @@ static int cmd_bench(opts *o)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        cli_error("no command given (devices, classify, infer, bench; see vit-vk-cli --help)");
+        cli_error("no command given (devices, classify, infer, bench, attention; see vit-vk-cli --help)");
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
@@ -761,6 +762,8 @@ int main(int argc, char **argv)
         printf("vit-vk-cli %d.%d.%d\n", VITVK_VERSION_MAJOR, VITVK_VERSION_MINOR, VITVK_VERSION_PATCH);
         return 0;
     }
+    if (strcmp(cmd, "attention") == 0)
+        return cli_attention(argc - 2, argv + 2);
     opts o = {0};
     int rc = parse(argc - 2, argv + 2, cmd, &o);
     if (rc == 0) {
@@ -773,7 +776,7 @@ int main(int argc, char **argv)
         else if (strcmp(cmd, "bench") == 0)
             rc = cmd_bench(&o);
         else {
-            cli_error("unknown command \"%s\" (commands: devices, classify, infer, bench)", cmd);
+            cli_error("unknown command \"%s\" (commands: devices, classify, infer, bench, attention)", cmd);
             rc = EXIT_USAGE;
         }
     }

@@ -39,4 +39,6 @@ vitvk_context *cli_context(const cli_device_opts *o, unsigned *validation_count)
 /* Destroys the context; returns false (after printing) if the validation
  * layer reported anything. */
 bool cli_context_finish(vitvk_context *ctx, const unsigned *validation_count);
+/* `vit-vk-cli attention` (cli_attention.c): argv after the command name. */
+int cli_attention(int argc, char **argv);
 #endif
