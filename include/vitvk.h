@@ -227,6 +227,10 @@ typedef struct vitvk_plan_desc {
     /* Keep the [CLS] row of the last layer's attention probabilities (every
      * head) for vitvk_plan_read_cls_attention. Not for Swin. Default 0. */
     int keep_cls_attention;
+    /* Keep every layer's attention probabilities averaged over the heads
+     * (num_layers x n x T x T floats) for vitvk_plan_attention_rollout. Not
+     * for Swin. Default 0. */
+    int keep_attention_maps;
 } vitvk_plan_desc;
 
 vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
@@ -251,6 +255,12 @@ vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *plan, uint32_t index, floa
  * attentions[-1][:, :, 0, :], n x num_heads x num_tokens floats for the n
  * images of the last run. */
 vitvk_status vitvk_plan_read_cls_attention(vitvk_plan *plan, float *out);
+
+/* After a run with keep_attention_maps: attention rollout (Abnar & Zuidema,
+ * 2020) of the last run's first n images: R = prod over layers of
+ * rownorm(0.5 A + 0.5 I), A the head-averaged attention, and out receives
+ * R's [CLS] row, n x num_tokens floats. */
+vitvk_status vitvk_plan_attention_rollout(vitvk_plan *plan, float *out);
 
 /* One dispatch of the last run of a profiled plan. */
 typedef struct vitvk_kernel_time {

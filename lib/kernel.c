@@ -37,6 +37,7 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_ATTENTION, attention, f32, f16, 3, 24),
     SHADER_T(SH_ATTENTION_TEXEL, attention_texel, f32, f16, 3, 24, 0x1),
     SHADER(SH_CLS_ATTENTION, cls_attention, f32, f16, 3, 16),
+    SHADER(SH_ATTN_MEAN, attn_mean, f32, f16, 3, 16),
     SHADER(SH_PATCHIFY, patchify, f32, f16, 2, 24),
     SHADER(SH_EMBED, embed, f32, f16, 4, 16),
     SHADER(SH_SOFTMAX, softmax, f32, f32, 2, 8),

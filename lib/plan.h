@@ -10,7 +10,7 @@ struct vitvk_plan {
     vitvk_model *model;
     vitvk_context *ctx;
     uint32_t batch;
-    bool keep_hidden, keep_cls_attn;
+    bool keep_hidden, keep_cls_attn, keep_maps;
     uint32_t last_n;
 
     vk_arena act;      /* device activations */
@@ -24,6 +24,7 @@ struct vitvk_plan {
     vk_buffer *up_pixels, *rb_logits, *rb_pooled, *rb_probs;
     const vk_buffer *pooled_out; /* what rb_pooled receives */
     vk_buffer *cls_attn;         /* keep_cls_attention: fp32 [N][H][T] */
+    vk_buffer **attn_maps;       /* keep_attention_maps: per layer fp32 [N][T][T] */
 
     vk_program prog;
     VkCommandBuffer cmd;

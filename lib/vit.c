@@ -46,6 +46,8 @@ static vitvk_status plan_buffers(vitvk_plan *p)
         ACT(p->mean, B * D * es, "the token mean")
     if (p->keep_cls_attn)
         ACT(p->cls_attn, B * c->heads * T * 4, "the [CLS] attention row")
+    for (uint32_t l = 0; p->keep_maps && l < c->layers; l++)
+        ACT(p->attn_maps[l], B * T * T * 4, "an attention map")
     if (m->has_classifier) {
         ACT(p->logits, B * K * 4, "the logits")
         ACT(p->probs, B * K * 4, "the probabilities")
@@ -117,6 +119,9 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
         if (st == VITVK_OK)
             st = op_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->attn, B, T,
                               c->heads, D, "attention");
+        if (st == VITVK_OK && p->keep_maps)
+            st = op_attn_mean(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->attn_maps[l], B,
+                              T, c->heads, D);
         if (st == VITVK_OK && p->cls_attn && l + 1 == c->layers)
             st = op_cls_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->cls_attn, B,
                                   T, c->heads, D);
@@ -252,7 +257,8 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     p->batch = batch;
     p->keep_hidden = desc && desc->keep_hidden_states;
     p->keep_cls_attn = desc && desc->keep_cls_attention;
-    if (p->keep_cls_attn && (model->cfg.family == FAM_SWIN || !model->cfg.cls_token)) {
+    p->keep_maps = desc && desc->keep_attention_maps;
+    if ((p->keep_cls_attn || p->keep_maps) && (model->cfg.family == FAM_SWIN || !model->cfg.cls_token)) {
         free(p);
         return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "the model has no [CLS] token to take attention from");
     }
@@ -261,7 +267,10 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     vk_arena_init(&p->readback, ctx, VK_MEM_READBACK);
     vk_program_init(&p->prog, ctx);
     vitvk_status st = VITVK_OK;
-    if (model->cfg.family == FAM_SWIN) {
+    if (p->keep_maps && !(p->attn_maps = calloc(model->cfg.layers, sizeof *p->attn_maps)))
+        st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    if (st != VITVK_OK) {
+    } else if (model->cfg.family == FAM_SWIN) {
         st = swin_plan(p);
     } else {
         p->hidden_count = p->keep_hidden ? model->cfg.layers + 1 : 2;
@@ -309,6 +318,7 @@ void vitvk_plan_destroy(vitvk_plan *p)
     vk_arena_destroy(&p->readback);
     free(p->hidden);
     free(p->hidden_elems);
+    free(p->attn_maps);
     free(p);
 }
 
@@ -449,4 +459,60 @@ vitvk_status vitvk_plan_read_cls_attention(vitvk_plan *p, float *out)
                        "vitvk_plan_read_cls_attention: needs keep_cls_attention and a run");
     size_t count = (size_t)p->last_n * p->model->cfg.heads * p->model->tokens;
     return read_buffer(p, p->cls_attn, count, false, out);
+}
+
+vitvk_status vitvk_plan_attention_rollout(vitvk_plan *p, float *out)
+{
+    if (!p)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = p->ctx;
+    if (!p->attn_maps || !out || p->last_n == 0)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT,
+                       "vitvk_plan_attention_rollout: needs keep_attention_maps and a run");
+    uint32_t T = p->model->tokens, L = p->model->cfg.layers, n = p->last_n;
+    size_t tt = (size_t)T * T;
+    float *a = malloc(tt * n * sizeof(float));
+    double *r = malloc(tt * sizeof(double)), *next = malloc(tt * sizeof(double)), *row = malloc(T * sizeof(double));
+    vitvk_status st = (!a || !r || !next || !row) ? vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory")
+                                                  : VITVK_OK;
+    double **rs = NULL;
+    if (st == VITVK_OK && !(rs = calloc(n, sizeof *rs)))
+        st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (uint32_t i = 0; st == VITVK_OK && i < n; i++) {
+        if (!(rs[i] = calloc(tt, sizeof(double))))
+            st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        for (uint32_t k = 0; rs[i] && k < T; k++)
+            rs[i][(size_t)k * T + k] = 1.0; /* R starts as the identity */
+    }
+    for (uint32_t l = 0; st == VITVK_OK && l < L; l++) {
+        st = read_buffer(p, p->attn_maps[l], tt * n, false, a);
+        for (uint32_t i = 0; st == VITVK_OK && i < n; i++) {
+            /* R <- rownorm(0.5 A + 0.5 I) R */
+            for (uint32_t q = 0; q < T; q++) {
+                double s = 0;
+                for (uint32_t k = 0; k < T; k++) {
+                    row[k] = 0.5 * a[tt * i + (size_t)q * T + k] + (q == k ? 0.5 : 0.0);
+                    s += row[k];
+                }
+                for (uint32_t j = 0; j < T; j++) {
+                    double v = 0;
+                    for (uint32_t k = 0; k < T; k++)
+                        v += row[k] * rs[i][(size_t)k * T + j];
+                    next[(size_t)q * T + j] = v / s;
+                }
+            }
+            memcpy(rs[i], next, tt * sizeof(double));
+        }
+    }
+    for (uint32_t i = 0; st == VITVK_OK && i < n; i++)
+        for (uint32_t j = 0; j < T; j++)
+            out[(size_t)i * T + j] = (float)rs[i][j]; /* row 0: [CLS] */
+    for (uint32_t i = 0; rs && i < n; i++)
+        free(rs[i]);
+    free(rs);
+    free(a);
+    free(r);
+    free(next);
+    free(row);
+    return st;
 }

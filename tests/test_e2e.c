@@ -167,6 +167,14 @@ static const char *const cases[] = {
     "vit-extra/vitmodel-pooler",
     "vit-extra/vitmodel-nopooler",
     "vit-extra/p14-h64-batch3",
+    "family-extra/deit-distilled-p8",
+    "family-extra/deit-plain-p16",
+    "family-extra/beit-shared-meanpool",
+    "family-extra/beit-abspos-cls",
+    "family-extra/timm-vit-tiny-f16",
+    "family-extra/timm-avg-reg-ls",
+    "swin-extra/swin-3stage-pad",
+    "swin-extra/swin-3stage-odd",
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 

@@ -69,6 +69,11 @@ vitvk_status op_cls_attention(vk_program *p, const vk_tuning *t, bool fp16, cons
                               const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T, uint32_t H,
                               uint32_t D);
 
+/* Attention probabilities of qkv averaged over the heads -> fp32 [N, T, T]. */
+vitvk_status op_attn_mean(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
+                          const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T, uint32_t H,
+                          uint32_t D);
+
 /* x [N, T, D] -> y [N, D]: mean over tokens first..T-1 (out32: fp32 y in
  * fp16 plans). */
 vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, bool out32, const vk_buffer *x,
