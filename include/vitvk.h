@@ -227,8 +227,8 @@ typedef struct vitvk_plan_desc {
     /* Keep the [CLS] row of the last layer's attention probabilities (every
      * head) for vitvk_plan_read_cls_attention. Not for Swin. Default 0. */
     int keep_cls_attention;
-    /* Keep every layer's attention probabilities averaged over the heads
-     * (num_layers x n x T x T floats) for vitvk_plan_attention_rollout. Not
+    /* Keep every layer's attention probabilities (num_layers x batch x heads
+     * x T x T floats on the device) for vitvk_plan_attention_rollout. Not
      * for Swin. Default 0. */
     int keep_attention_maps;
 } vitvk_plan_desc;

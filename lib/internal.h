@@ -29,7 +29,6 @@ typedef enum vk_shader_id {
     SH_ATTENTION,
     SH_ATTENTION_TEXEL, /* q, k, v as vec4 texels (head size % 4 == 0) */
     SH_CLS_ATTENTION,   /* the [CLS] row of the attention probabilities */
-    SH_ATTN_MEAN,       /* full attention probabilities, averaged over heads */
     SH_PATCHIFY,
     SH_EMBED,
     SH_SOFTMAX,

@@ -47,7 +47,7 @@ static vitvk_status plan_buffers(vitvk_plan *p)
     if (p->keep_cls_attn)
         ACT(p->cls_attn, B * c->heads * T * 4, "the [CLS] attention row")
     for (uint32_t l = 0; p->keep_maps && l < c->layers; l++)
-        ACT(p->attn_maps[l], B * T * T * 4, "an attention map")
+        ACT(p->attn_maps[l], B * c->heads * T * T * 4, "an attention map")
     if (m->has_classifier) {
         ACT(p->logits, B * K * 4, "the logits")
         ACT(p->probs, B * K * 4, "the probabilities")
@@ -120,11 +120,11 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
             st = op_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->attn, B, T,
                               c->heads, D, "attention");
         if (st == VITVK_OK && p->keep_maps)
-            st = op_attn_mean(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->attn_maps[l], B,
-                              T, c->heads, D);
+            st = op_attention_probs(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias,
+                                    p->attn_maps[l], B, T, c->heads, D, T);
         if (st == VITVK_OK && p->cls_attn && l + 1 == c->layers)
-            st = op_cls_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->cls_attn, B,
-                                  T, c->heads, D);
+            st = op_attention_probs(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->cls_attn,
+                                    B, T, c->heads, D, 1);
         vk_gemm_args proj = {.a = p->attn, .w = w->proj_w, .bias = w->proj_b, .res = x, .c = y,
                              .M = M, .N = D, .K = D, .lda = D, .ldc = D, .ldr = D};
         if (st == VITVK_OK)
@@ -469,9 +469,9 @@ vitvk_status vitvk_plan_attention_rollout(vitvk_plan *p, float *out)
     if (!p->attn_maps || !out || p->last_n == 0)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT,
                        "vitvk_plan_attention_rollout: needs keep_attention_maps and a run");
-    uint32_t T = p->model->tokens, L = p->model->cfg.layers, n = p->last_n;
+    uint32_t T = p->model->tokens, L = p->model->cfg.layers, n = p->last_n, H = p->model->cfg.heads;
     size_t tt = (size_t)T * T;
-    float *a = malloc(tt * n * sizeof(float));
+    float *a = malloc(tt * H * n * sizeof(float));
     double *r = malloc(tt * sizeof(double)), *next = malloc(tt * sizeof(double)), *row = malloc(T * sizeof(double));
     vitvk_status st = (!a || !r || !next || !row) ? vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory")
                                                   : VITVK_OK;
@@ -485,13 +485,16 @@ vitvk_status vitvk_plan_attention_rollout(vitvk_plan *p, float *out)
             rs[i][(size_t)k * T + k] = 1.0; /* R starts as the identity */
     }
     for (uint32_t l = 0; st == VITVK_OK && l < L; l++) {
-        st = read_buffer(p, p->attn_maps[l], tt * n, false, a);
+        st = read_buffer(p, p->attn_maps[l], tt * H * n, false, a);
         for (uint32_t i = 0; st == VITVK_OK && i < n; i++) {
-            /* R <- rownorm(0.5 A + 0.5 I) R */
+            /* R <- rownorm(0.5 mean_h(A) + 0.5 I) R */
             for (uint32_t q = 0; q < T; q++) {
                 double s = 0;
                 for (uint32_t k = 0; k < T; k++) {
-                    row[k] = 0.5 * a[tt * i + (size_t)q * T + k] + (q == k ? 0.5 : 0.0);
+                    double mean = 0;
+                    for (uint32_t h = 0; h < H; h++)
+                        mean += a[tt * ((size_t)i * H + h) + (size_t)q * T + k];
+                    row[k] = 0.5 * mean / H + (q == k ? 0.5 : 0.0);
                     s += row[k];
                 }
                 for (uint32_t j = 0; j < T; j++) {

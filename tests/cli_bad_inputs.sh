@@ -70,7 +70,6 @@ expect 2 "unknown option" "$cli" classify --model "$good" --frob "$img"
 expect 2 "option without value" "$cli" classify --model
 expect 2 "infer without output" "$cli" infer --model "$good" --input x
 expect 2 "attention without output" "$cli" attention --model "$good" "$img"
-expect 2 "attention rollout" "$cli" attention --model "$good" --rollout "$img" --output "$work/a.png"
 expect 1 "attention on a bad image" "$cli" attention --model "$good" "$work/text.png" --output "$work/a.png"
 expect 1 "attention input wrong size" "$cli" attention --model "$good" --input "$work/input-wrong-size.safetensors" \
     --output "$work/a.png"

@@ -72,6 +72,11 @@ for f in vit-tiny beit-tiny deit-tiny-distilled; do
         "$data/fixtures/$f/reference.safetensors" attentions.last.cls 1e-3
     cat "$work/log"
 done
+run "attention rollout vit-tiny" "$cli" attention --model "$data/fixtures/vit-tiny" --rollout \
+    --input "$data/fixtures/vit-tiny/reference.safetensors" --output "$work/rollout.png" --tensor "$work/rollout.safetensors"
+run "rollout within 1e-5 of PyTorch" "$compare" "$work/rollout.safetensors" "$data/fixtures/vit-tiny/rollout.safetensors" \
+    attention_rollout.cls 1e-5
+cat "$work/log"
 run "attention map over a sample" "$cli" attention --model "$model" "$model/samples/7-seven.png" --output "$work/seven.png"
 if head -c 8 "$work/seven.png" | od -An -tx1 | grep -q "89 50 4e 47"; then ok "attention map is a PNG"; else bad "attention map is a PNG"; fi
 

@@ -350,6 +350,55 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool 
     h_destroy(&h);
 }
 
+/* Attention probabilities of the first `rows` query rows ([CLS] row, or
+ * whole maps for rollout), [N][H][rows][T]. */
+static void attn_probs_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, uint32_t rows, bool f16)
+{
+    harness h;
+    h_init(&h);
+    size_t n = (size_t)N * T * 3 * D, np = (size_t)N * H * rows * T;
+    float *QKV = rand_vec(n, 2.0f);
+    if (f16)
+        round_half(QKV, n);
+    vk_buffer *bq = h_buf(&h, n * (f16 ? 2 : 4)), *bp = h_buf(&h, np * 4);
+    h_commit(&h);
+    h_write(&h, bq, QKV, n, f16);
+    ck_assert_int_eq(op_attention_probs(&h.prog, &h.tune, f16, bq, NULL, bp, N, T, H, D, rows), VITVK_OK);
+    h_run(&h);
+    float *P = h_read(&h, bp, np, false);
+    double *ref = calloc(np, sizeof *ref), *s = malloc(T * sizeof *s);
+    uint32_t hd = D / H;
+    for (uint32_t b = 0; b < N; b++)
+        for (uint32_t hh = 0; hh < H; hh++)
+            for (uint32_t t = 0; t < rows; t++) {
+                const float *q = QKV + ((size_t)b * T + t) * 3 * D + hh * hd;
+                double m = -INFINITY, sum = 0;
+                for (uint32_t j = 0; j < T; j++) {
+                    const float *k = QKV + ((size_t)b * T + j) * 3 * D + D + hh * hd;
+                    double d = 0;
+                    for (uint32_t e = 0; e < hd; e++)
+                        d += (double)q[e] * k[e];
+                    s[j] = d / sqrt((double)hd);
+                    m = s[j] > m ? s[j] : m;
+                }
+                for (uint32_t j = 0; j < T; j++)
+                    sum += (s[j] = exp(s[j] - m));
+                for (uint32_t j = 0; j < T; j++)
+                    ref[(((size_t)b * H + hh) * rows + t) * T + j] = s[j] / sum;
+            }
+    expect_close("attention probabilities", P, ref, np, 1e-6, f16 ? 1e-3 : 1e-5);
+    free(QKV), free(P), free(ref), free(s);
+    h_destroy(&h);
+}
+
+START_TEST(attention_maps)
+{
+    attn_probs_case(2, 17, 3, 48, 17, _i == 1);
+    attn_probs_case(2, 197, 3, 192, 197, _i == 1);
+    attn_probs_case(3, 197, 3, 192, 1, _i == 1);
+}
+END_TEST
+
 START_TEST(attention_shapes)
 {
     bool f16 = _i == 1;
@@ -495,6 +544,7 @@ static Suite *kernels_suite(void)
     tcase_add_loop_test(tc, gemm_shapes, 0, 2);
     tcase_add_loop_test(tc, layernorm_shapes, 0, 2);
     tcase_add_loop_test(tc, attention_shapes, 0, 2);
+    tcase_add_loop_test(tc, attention_maps, 0, 2);
     tcase_add_loop_test(tc, patch_embedding, 0, 2);
     tcase_add_test(tc, softmax_rows);
     tcase_add_loop_test(tc, activations, 0, 2);

@@ -16,13 +16,16 @@
 static const char *help =
     "usage: vit-vk-cli attention --model DIR (IMAGE | --input IN.safetensors [--input-name NAME])\n"
     "                            --output map.png [--tensor OUT.safetensors] [--device N]\n"
-    "                            [--precision auto|fp32|fp16]\n"
+    "                            [--precision auto|fp32|fp16] [--rollout]\n"
     "\n"
     "Draws the last layer's [CLS] attention over the patches, averaged over the heads,\n"
     "as a heat map blended over the image (for a tensor input: over its first image,\n"
     "its channels stretched to 0..255). --tensor also writes attentions.last.cls\n"
     "[N, heads, tokens] for every image and head, as transformers returns\n"
-    "attentions[-1][:, :, 0, :]. Models with a [CLS] token only (not Swin).\n"
+    "attentions[-1][:, :, 0, :]. --rollout draws attention rollout instead (Abnar &\n"
+    "Zuidema 2020: the product over layers of the head-averaged attention plus the\n"
+    "identity, rows renormalised) and --tensor then also writes attention_rollout.cls\n"
+    "[N, tokens]. Models with a [CLS] token only (not Swin).\n"
     "\n"
     "example:\n"
     "  vit-vk-cli attention --model models/digits-vit models/digits-vit/samples/7-seven.png --output map.png\n";
@@ -30,6 +33,7 @@ static const char *help =
 typedef struct attn_opts {
     const char *model, *input, *input_name, *output, *tensor, *image;
     cli_device_opts dev;
+    bool rollout;
 } attn_opts;
 
 static int parse(int argc, char **argv, attn_opts *o, bool *show_help)
@@ -65,8 +69,8 @@ static int parse(int argc, char **argv, attn_opts *o, bool *show_help)
             o->dev.have_device |= a[2] == 'd';
             continue;
         } else if (strcmp(a, "--rollout") == 0) {
-            cli_error("attention --rollout: attention rollout is not implemented yet");
-            return EXIT_USAGE;
+            o->rollout = true;
+            continue;
         } else if (a[0] == '-' && a[1] == '-') {
             cli_error("attention: unknown option %s (see vit-vk-cli attention --help)", a);
             return EXIT_USAGE;
@@ -145,7 +149,7 @@ int cli_attention(int argc, char **argv)
     }
     vitvk_model *model = NULL;
     vitvk_plan *plan = NULL;
-    float *pixels = NULL, *attn = NULL, *grid = NULL;
+    float *pixels = NULL, *attn = NULL, *grid = NULL, *roll = NULL;
     uint8_t *rgb = NULL;
     img_rgb8 img = {0};
     vitvk_model_desc md = {.precision = o.dev.precision};
@@ -158,7 +162,7 @@ int cli_attention(int argc, char **argv)
         goto done;
     }
     vitvk_model_get_info(model, &mi);
-    vitvk_plan_desc pd = {.batch = batch, .keep_cls_attention = 1};
+    vitvk_plan_desc pd = {.batch = batch, .keep_cls_attention = 1, .keep_attention_maps = o.rollout};
     if (vitvk_plan_create(model, &pd, &plan) != VITVK_OK) {
         cli_error("%s: %s", o.model, vitvk_context_last_error(ctx));
         rc = EXIT_FAIL;
@@ -170,7 +174,8 @@ int cli_attention(int argc, char **argv)
     pixels = malloc(per * N * sizeof(float));
     attn = malloc((size_t)N * Hh * T * sizeof(float));
     grid = calloc((size_t)gh * gw, sizeof(float));
-    if (!pixels || !attn || !grid) {
+    roll = o.rollout ? malloc((size_t)N * T * sizeof(float)) : NULL;
+    if (!pixels || !attn || !grid || (o.rollout && !roll)) {
         cli_error("out of memory");
         rc = EXIT_FAIL;
         goto done;
@@ -198,14 +203,18 @@ int cli_attention(int argc, char **argv)
     for (uint64_t i = 0; i < N; i += batch) {
         uint32_t n = (uint32_t)(N - i < batch ? N - i : batch);
         if (vitvk_plan_run(plan, pixels + per * i, n, NULL, NULL) != VITVK_OK ||
-            vitvk_plan_read_cls_attention(plan, attn + (size_t)Hh * T * i) != VITVK_OK) {
+            vitvk_plan_read_cls_attention(plan, attn + (size_t)Hh * T * i) != VITVK_OK ||
+            (roll && vitvk_plan_attention_rollout(plan, roll + (size_t)T * i) != VITVK_OK)) {
             cli_error("%s", vitvk_context_last_error(ctx));
             rc = EXIT_FAIL;
             goto done;
         }
     }
-    /* image 0: the head average over the patch tokens */
-    for (uint32_t h = 0; h < Hh; h++)
+    /* image 0: the rollout's [CLS] row, or the last layer's head average,
+     * over the patch tokens */
+    for (uint32_t k = 0; roll && k < gh * gw; k++)
+        grid[k] = roll[npre + k];
+    for (uint32_t h = 0; !roll && h < Hh; h++)
         for (uint32_t k = 0; k < gh * gw; k++)
             grid[k] += attn[(size_t)h * T + npre + k] / (float)Hh;
     uint32_t W = img.pixels ? img.width : mi.image_width, H = img.pixels ? img.height : mi.image_height;
@@ -243,9 +252,11 @@ int cli_attention(int argc, char **argv)
         goto done;
     }
     if (o.tensor) {
-        st_write_tensor wt = {.name = "attentions.last.cls", .dtype = ST_F32, .rank = 3,
-                              .shape = {(int64_t)N, Hh, T}, .data = attn};
-        if (st_write_file(o.tensor, &wt, 1, err, sizeof err) != VITVK_OK) {
+        st_write_tensor wt[2] = {{.name = "attentions.last.cls", .dtype = ST_F32, .rank = 3,
+                                  .shape = {(int64_t)N, Hh, T}, .data = attn},
+                                 {.name = "attention_rollout.cls", .dtype = ST_F32, .rank = 2,
+                                  .shape = {(int64_t)N, T}, .data = roll}};
+        if (st_write_file(o.tensor, wt, roll ? 2 : 1, err, sizeof err) != VITVK_OK) {
             cli_error("%s", err);
             rc = EXIT_FAIL;
         }
@@ -257,6 +268,7 @@ done:
     free(pixels);
     free(attn);
     free(grid);
+    free(roll);
     st_close(in);
     vitvk_plan_destroy(plan);
     vitvk_model_destroy(model);

@@ -26,38 +26,20 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
     return st_add;
 }
 
-vitvk_status op_cls_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
-                              const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T, uint32_t H,
-                              uint32_t D)
+vitvk_status op_attention_probs(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
+                                const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T,
+                                uint32_t H, uint32_t D, uint32_t rows)
 {
     vk_kernel *k;
     vitvk_status st = vk_kernel_get(p->ctx, SH_CLS_ATTENTION, fp16, &k);
     if (st != VITVK_OK)
         return st;
     uint32_t spec[3] = {t->rows_wg, D / H, score_bias != NULL};
-    uint32_t push[4] = {N, T, H, D};
+    uint32_t push[5] = {N, T, H, D, rows};
     const vk_buffer *bufs[3] = {qkv, score_bias ? score_bias : probs, probs};
-    st = vk_program_add(p, k, spec, 3, bufs, 3, 1u << 2, push, sizeof push, vk_div_up((uint64_t)N * H, t->rows_wg), 1,
-                        1, "cls attention");
+    st = vk_program_add(p, k, spec, 3, bufs, 3, 1u << 2, push, sizeof push,
+                        vk_div_up((uint64_t)N * H * rows, t->rows_wg), 1, 1, rows == 1 ? "cls attention" : "attention maps");
     if (st == VITVK_OK)
-        vk_program_set_cost(p, 6ull * N * T * D, (fp16 ? 2ull : 4ull) * N * T * 2 * D);
-    return st;
-}
-
-vitvk_status op_attn_mean(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
-                          const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T, uint32_t H,
-                          uint32_t D)
-{
-    vk_kernel *k;
-    vitvk_status st = vk_kernel_get(p->ctx, SH_ATTN_MEAN, fp16, &k);
-    if (st != VITVK_OK)
-        return st;
-    uint32_t spec[3] = {t->rows_wg, D / H, score_bias != NULL};
-    uint32_t push[4] = {N, T, H, D};
-    const vk_buffer *bufs[3] = {qkv, score_bias ? score_bias : probs, probs};
-    st = vk_program_add(p, k, spec, 3, bufs, 3, 1u << 2, push, sizeof push, vk_div_up((uint64_t)N * T, t->rows_wg), 1,
-                        1, "attention maps");
-    if (st == VITVK_OK)
-        vk_program_set_cost(p, 6ull * N * T * T * D, 4ull * N * T * T);
+        vk_program_set_cost(p, 6ull * N * rows * T * D, 4ull * N * H * rows * T);
     return st;
 }

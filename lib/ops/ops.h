@@ -63,16 +63,12 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
                           const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t H,
                           uint32_t D, const char *label);
 
-/* The [CLS] row of the attention probabilities of qkv [N*T, 3D] (score_bias
- * as op_attention) -> probs fp32 [N, H, T]. */
-vitvk_status op_cls_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
-                              const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T, uint32_t H,
-                              uint32_t D);
-
-/* Attention probabilities of qkv averaged over the heads -> fp32 [N, T, T]. */
-vitvk_status op_attn_mean(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
-                          const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T, uint32_t H,
-                          uint32_t D);
+/* The attention probabilities of the first `rows` query rows of qkv
+ * [N*T, 3D] (score_bias as op_attention) -> probs fp32 [N, H, rows, T]:
+ * rows = 1 gives the [CLS] row, rows = T the whole map. */
+vitvk_status op_attention_probs(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
+                                const vk_buffer *score_bias, const vk_buffer *probs, uint32_t N, uint32_t T,
+                                uint32_t H, uint32_t D, uint32_t rows);
 
 /* x [N, T, D] -> y [N, D]: mean over tokens first..T-1 (out32: fp32 y in
  * fp16 plans). */
