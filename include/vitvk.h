@@ -166,9 +166,9 @@ typedef struct vitvk_model_desc {
     vitvk_precision precision;   /* default AUTO */
     /* Run at another input size (0 = the config's). Position embeddings are
      * resampled as transformers' interpolate_pos_encoding does (bicubic,
-     * prefix tokens kept); the preprocessing targets the new size. Supported
-     * for ViT, DeiT, timm and Swin; not for BEiT with relative position
-     * biases. */
+     * prefix tokens kept), BEiT's relative position tables bilinearly (as
+     * transformers' BeitRelativePositionBias), Swin runs at the new size
+     * (multiples of its patch size); the preprocessing targets the new size. */
     uint32_t image_height, image_width;
 } vitvk_model_desc;
 

@@ -48,3 +48,30 @@ void pos_interpolate_bicubic(const float *src, uint32_t in_h, uint32_t in_w, flo
         }
     }
 }
+
+void pos_interpolate_bilinear(const float *src, uint32_t in_h, uint32_t in_w, float *dst, uint32_t out_h,
+                              uint32_t out_w, uint32_t D)
+{
+    /* PyTorch's bilinear, align_corners=False: negative source positions
+     * clamp to 0, the upper neighbour to the last row/column. */
+    double sy = (double)in_h / out_h, sx = (double)in_w / out_w;
+    for (uint32_t oy = 0; oy < out_h; oy++) {
+        double ry = (oy + 0.5) * sy - 0.5;
+        ry = ry < 0 ? 0 : ry;
+        uint32_t y0 = (uint32_t)ry, y1 = y0 + 1 < in_h ? y0 + 1 : y0;
+        double fy = ry - y0;
+        for (uint32_t ox = 0; ox < out_w; ox++) {
+            double rx = (ox + 0.5) * sx - 0.5;
+            rx = rx < 0 ? 0 : rx;
+            uint32_t x0 = (uint32_t)rx, x1 = x0 + 1 < in_w ? x0 + 1 : x0;
+            double fx = rx - x0;
+            for (uint32_t d = 0; d < D; d++) {
+                double v = (1 - fy) * ((1 - fx) * src[((size_t)y0 * in_w + x0) * D + d] +
+                                       fx * src[((size_t)y0 * in_w + x1) * D + d]) +
+                           fy * ((1 - fx) * src[((size_t)y1 * in_w + x0) * D + d] +
+                                 fx * src[((size_t)y1 * in_w + x1) * D + d]);
+                dst[((size_t)oy * out_w + ox) * D + d] = (float)v;
+            }
+        }
+    }
+}

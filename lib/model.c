@@ -241,17 +241,26 @@ static vitvk_status load_relpos(loader *L, vk_buffer *dst, tname which, uint32_t
 {
     const vit_config *c = &L->m->cfg;
     uint32_t gh = c->image_h / c->patch, gw = c->image_w / c->patch, H = c->heads, T = L->m->tokens;
-    uint32_t nrel = (2 * gh - 1) * (2 * gw - 1) + 3;
-    int64_t dims[2] = {nrel, H};
-    size_t tsize = (size_t)nrel * H, bsize = (size_t)H * T * T;
-    float *table = malloc(tsize * sizeof(float));
+    /* The table covers the trained grid; at another input size its
+     * (2th-1) x (2tw-1) part is resampled bilinearly to (2gh-1) x (2gw-1),
+     * as transformers' BeitRelativePositionBias does with
+     * interpolate_pos_encoding; the three [CLS] rows are kept. */
+    uint32_t th = c->trained_h ? c->trained_h / c->patch : gh, tw = c->trained_w ? c->trained_w / c->patch : gw;
+    uint32_t nrel_t = (2 * th - 1) * (2 * tw - 1) + 3, nrel = (2 * gh - 1) * (2 * gw - 1) + 3;
+    int64_t dims[2] = {nrel_t, H};
+    size_t bsize = (size_t)H * T * T;
+    float *stored = malloc((size_t)nrel_t * H * sizeof(float));
+    float *table = malloc((size_t)nrel * H * sizeof(float));
     float *bias = malloc(bsize * sizeof(float));
-    if (!table || !bias) {
-        free(table);
-        free(bias);
-        return vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    vitvk_status st = (!stored || !table || !bias)
+                          ? vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory")
+                          : read_tensor(L, which, layer, 2, dims, stored);
+    if (st == VITVK_OK && nrel_t == nrel) {
+        memcpy(table, stored, (size_t)nrel * H * sizeof(float));
+    } else if (st == VITVK_OK) {
+        pos_interpolate_bilinear(stored, 2 * th - 1, 2 * tw - 1, table, 2 * gh - 1, 2 * gw - 1, H);
+        memcpy(table + (size_t)(nrel - 3) * H, stored + (size_t)(nrel_t - 3) * H, 3 * (size_t)H * sizeof(float));
     }
-    vitvk_status st = read_tensor(L, which, layer, 2, dims, table);
     for (uint32_t i = 0; st == VITVK_OK && i < T; i++)
         for (uint32_t j = 0; j < T; j++) {
             uint32_t idx;
@@ -271,6 +280,7 @@ static vitvk_status load_relpos(loader *L, vk_buffer *dst, tname which, uint32_t
         }
     if (st == VITVK_OK) /* scores stay fp32 in every precision */
         st = vk_upload(L->m->ctx, &L->m->weights, dst, bias, bsize * sizeof(float));
+    free(stored);
     free(table);
     free(bias);
     return st;
@@ -550,9 +560,9 @@ static vitvk_status resize_input(vitvk_model *m, uint32_t h, uint32_t w)
                        w, c->patch, VIT_MAX_IMAGE);
     if (h == c->image_h && w == c->image_w)
         return VITVK_OK;
-    if (c->family == FAM_BEIT && (c->rel_pos_layer || c->rel_pos_shared))
+    if (c->family == FAM_BEIT && (c->rel_pos_layer || c->rel_pos_shared) && c->image_h != c->image_w)
         return vk_fail(m->ctx, VITVK_ERR_UNSUPPORTED,
-                       "another input size is not supported yet for BEiT's relative position biases");
+                       "BEiT's relative position tables are resampled only from a square trained size");
     if (c->family == FAM_SWIN && (h % c->patch || w % c->patch || c->pos_mode != VK_POS_NONE))
         return vk_fail(m->ctx, VITVK_ERR_UNSUPPORTED,
                        "Swin runs at other sizes only in multiples of the patch size and without absolute embeddings");

@@ -141,6 +141,10 @@ vitvk_status ld_store(loader *L, vk_buffer *dst, const float *src, size_t count)
 void pos_interpolate_bicubic(const float *src, uint32_t in_h, uint32_t in_w, float *dst, uint32_t out_h,
                              uint32_t out_w, uint32_t D);
 
+/* PyTorch bilinear resampling (align_corners=False), same layout. */
+void pos_interpolate_bilinear(const float *src, uint32_t in_h, uint32_t in_w, float *dst, uint32_t out_h,
+                              uint32_t out_w, uint32_t D);
+
 /* Swin (swin.c): config, buffers + weights, plan. */
 vitvk_status swin_config_parse(const struct cJSON *root, const char *path, vit_config *cfg, char *err,
                                size_t err_size);

@@ -51,13 +51,14 @@ done
 
 # Another input size: position embeddings resampled as transformers'
 # interpolate_pos_encoding (references: tests/reference/interpolate_reference.py).
-for case in "fixtures/vit-tiny vit-tiny-160x224 160x224" "../../models/digits-vit digits-48x40 48x40"; do
+for case in "fixtures/vit-tiny vit-tiny-160x224 160x224" "../../models/digits-vit digits-48x40 48x40" \
+    "family-extra/beit-shared-meanpool beit-shared-56x48 56x48" "family-extra/beit-abspos-cls beit-abspos-24x40 24x40"; do
     set -- $case
     for p in fp32 fp16; do
         if [ $p = fp32 ]; then tol=1e-3; else tol=3e-2; fi
         run "infer $2 ($p)" "$cli" infer --model "$data/$1" --precision $p --image-size "$3" --hidden-states \
             --input "$data/interpolate/$2.safetensors" --output "$work/$2-$p.safetensors"
-        for t in logits hidden_states.0; do
+        for t in logits hidden_states.0 hidden_states.2; do
             run "$2 $p $t within $tol" "$compare" "$work/$2-$p.safetensors" "$data/interpolate/$2.safetensors" $t $tol
             cat "$work/log"
         done
