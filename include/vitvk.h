@@ -287,6 +287,20 @@ vitvk_status vitvk_plan_profile(vitvk_plan *plan, vitvk_kernel_time *out, uint32
  * must hold channels*image_height*image_width floats. */
 vitvk_status vitvk_model_preprocess_file(vitvk_model *model, const char *path, float *out);
 
+/* transformers 5 has two backends for one image processor and they differ
+ * by up to a level or two per value: torchvision (its default when
+ * torchvision is installed: torch's resize kernels, fused rescale and
+ * normalise) and PIL (the "...Pil" processors: PIL's resize, numpy
+ * arithmetic). A model loads with the torchvision backend unless its
+ * preprocessor_config.json names a ...Pil processor; this switches it.
+ * VITVK_ERR_UNSUPPORTED for a timm checkpoint, whose preprocessing is
+ * timm's own transform. */
+typedef enum vitvk_preprocess_backend {
+    VITVK_PREPROCESS_TORCHVISION = 0,
+    VITVK_PREPROCESS_PIL = 1
+} vitvk_preprocess_backend;
+vitvk_status vitvk_model_set_preprocess_backend(vitvk_model *model, vitvk_preprocess_backend backend);
+
 #ifdef __cplusplus
 }
 #endif

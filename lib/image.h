@@ -58,8 +58,11 @@ void img_free(img_rgb8 *img); /* NULL-safe, leaves a zeroed struct */
 /* PIL resampling filters, numbered as PIL / transformers' `resample`. */
 enum { IMG_NEAREST = 0, IMG_LANCZOS = 1, IMG_BILINEAR = 2, IMG_BICUBIC = 3, IMG_BOX = 4, IMG_HAMMING = 5 };
 
-/* Which transformers backend to reproduce (see the top of this file). */
-enum { PREPROC_BACKEND_TORCHVISION = 0, PREPROC_BACKEND_PIL = 1 };
+/* Which pipeline's arithmetic to reproduce: transformers' two backends (see
+ * the top of this file), or timm's eval transform (torchvision.transforms on
+ * PIL images: PIL's resize, CenterCrop with round() offsets, ToTensor's
+ * float32 x / 255, then (x - mean) / std in float32). */
+enum { PREPROC_BACKEND_TORCHVISION = 0, PREPROC_BACKEND_PIL = 1, PREPROC_BACKEND_TIMM = 2 };
 
 typedef struct preproc_config {
     char processor_type[64];  /* "ViTImageProcessor", ... */
@@ -76,6 +79,13 @@ typedef struct preproc_config {
     int backend;              /* PREPROC_BACKEND_*; the JSON never says, so the
                                  default (torchvision) stays unless the caller
                                  or a "...Pil" processor type changes it */
+    /* timm only (0 otherwise): ResizeKeepRatio's target. When non-zero the
+     * resize keeps the aspect ratio: ratio = the smaller (keep_ratio_longest
+     * 0) or larger (1) of in_h / h and in_w / w, new size round(in / ratio). */
+    uint32_t keep_ratio_height, keep_ratio_width;
+    int keep_ratio_longest;
+    uint8_t pad_level[3];     /* level a crop larger than the image pads with
+                                 (timm's border mode: round(255 * mean)) */
 } preproc_config;
 
 /* ViTImageProcessor's defaults: resize to 224x224 bilinear, rescale 1/255,
@@ -90,6 +100,32 @@ void preproc_config_defaults(preproc_config *cfg);
 vitvk_status preproc_config_parse(const char *json, size_t len, const char *name,
                                   preproc_config *cfg, char *err, size_t err_size);
 vitvk_status preproc_config_load(const char *path, preproc_config *cfg, char *err, size_t err_size);
+
+/* timm: a model's config.json (its "pretrained_cfg" object) or that object
+ * alone, as timm's resolve_data_config + transforms_imagenet_eval read it:
+ * input_size [C, H, W] (default 3x224x224), interpolation (bicubic; nearest,
+ * bilinear, bicubic, lanczos, box, hamming), crop_pct (0.875), crop_mode
+ * (center; squash, border), mean and std (ImageNet's). cfg is overwritten
+ * completely (backend PREPROC_BACKEND_TIMM). Unknown modes, crop_border_pixels
+ * and a channel count other than 3 are VITVK_ERR_UNSUPPORTED; bad values
+ * VITVK_ERR_FORMAT naming the key. */
+vitvk_status preproc_config_parse_timm(const char *json, size_t len, const char *name, preproc_config *cfg,
+                                       char *err, size_t err_size);
+/* The same from an already parsed pretrained_cfg object (a const cJSON *,
+ * passed as void * so that this header does not need cJSON's). */
+vitvk_status preproc_config_from_timm_json(const void *pretrained_cfg, const char *name, preproc_config *cfg,
+                                           char *err, size_t err_size);
+
+/* Reads a file that says how to preprocess: a preprocessor_config.json, or a
+ * timm config.json (an object with "pretrained_cfg"), told apart by content.
+ * For preprocessor_config.json the keys it lacks keep the values in *cfg. */
+vitvk_status preproc_config_load_any(const char *path, preproc_config *cfg, char *err, size_t err_size);
+
+/* What a model directory's preprocessing is, without loading its weights:
+ * a timm config.json's pretrained_cfg; else transformers' defaults sized to
+ * config.json's image_size, then preprocessor_config.json when present (as
+ * vitvk_model_load does). */
+vitvk_status preproc_config_for_model_dir(const char *dir, preproc_config *cfg, char *err, size_t err_size);
 
 /* Size of the tensor preprocess_image produces. */
 void preproc_output_size(const preproc_config *cfg, uint32_t in_w, uint32_t in_h,

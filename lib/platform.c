@@ -302,3 +302,116 @@ vitvk_status plat_make_dirs(const char *path, char *err, size_t err_size)
     free(tmp);
     return s;
 }
+
+/* ---- directory listing ---- */
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const plat_dir_entry *)a)->name, ((const plat_dir_entry *)b)->name);
+}
+
+void plat_free_dir_list(plat_dir_entry *entries, size_t count)
+{
+    for (size_t i = 0; entries && i < count; i++)
+        free(entries[i].name);
+    free(entries);
+}
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <dirent.h>
+
+vitvk_status plat_list_dir(const char *path, plat_dir_entry **entries, size_t *count, char *err, size_t err_size)
+{
+    *entries = NULL;
+    *count = 0;
+    DIR *d = opendir(path);
+    if (!d) {
+        int e = errno;
+        vk_errorf(err, err_size, "%s: %s", path, strerror(e));
+        return errno_status(e);
+    }
+    plat_dir_entry *list = NULL;
+    size_t n = 0, cap = 0;
+    vitvk_status st = VITVK_OK;
+    char *full = NULL;
+    size_t full_cap = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno) {
+                int e = errno;
+                vk_errorf(err, err_size, "%s: %s", path, strerror(e));
+                st = errno_status(e);
+            }
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        size_t need = strlen(path) + strlen(de->d_name) + 2;
+        if (need > full_cap) {
+            char *nf = realloc(full, need);
+            if (!nf) {
+                st = VITVK_ERR_OUT_OF_HOST_MEMORY;
+                vk_errorf(err, err_size, "%s: out of memory listing the directory", path);
+                break;
+            }
+            full = nf;
+            full_cap = need;
+        }
+        plat_path_join(path, de->d_name, full, full_cap);
+        plat_dir_entry e = {0};
+        struct stat sb;
+        if (lstat(full, &sb) != 0) {
+            sb.st_mode = 0; /* vanished since readdir */
+        } else if (S_ISLNK(sb.st_mode)) {
+            e.is_link = 1;
+            if (stat(full, &sb) != 0) /* dangling link: listed, as "other" */
+                sb.st_mode = 0;
+        }
+        e.kind = S_ISDIR(sb.st_mode) ? PLAT_ENTRY_DIR : S_ISREG(sb.st_mode) ? PLAT_ENTRY_FILE : PLAT_ENTRY_OTHER;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            plat_dir_entry *nl = realloc(list, ncap * sizeof *nl);
+            if (!nl) {
+                st = VITVK_ERR_OUT_OF_HOST_MEMORY;
+                vk_errorf(err, err_size, "%s: out of memory listing the directory", path);
+                break;
+            }
+            list = nl;
+            cap = ncap;
+        }
+        e.name = malloc(strlen(de->d_name) + 1);
+        if (!e.name) {
+            st = VITVK_ERR_OUT_OF_HOST_MEMORY;
+            vk_errorf(err, err_size, "%s: out of memory listing the directory", path);
+            break;
+        }
+        strcpy(e.name, de->d_name);
+        list[n++] = e;
+    }
+    closedir(d);
+    free(full);
+    if (st != VITVK_OK) {
+        plat_free_dir_list(list, n);
+        return st;
+    }
+    if (n > 1)
+        qsort(list, n, sizeof *list, entry_cmp);
+    *entries = list;
+    *count = n;
+    return VITVK_OK;
+}
+
+#else /* no dirent.h: a Windows port would list with FindFirstFileW/FindNextFileW here */
+
+vitvk_status plat_list_dir(const char *path, plat_dir_entry **entries, size_t *count, char *err, size_t err_size)
+{
+    *entries = NULL;
+    *count = 0;
+    (void)entry_cmp;
+    vk_errorf(err, err_size, "%s: listing directories is not implemented on this platform; name the files", path);
+    return VITVK_ERR_UNSUPPORTED;
+}
+
+#endif

@@ -41,4 +41,20 @@ int plat_file_exists(const char *path); /* 1 if path exists and is not a directo
  * directory is success; an existing non-directory is VITVK_ERR_IO. */
 vitvk_status plat_make_dirs(const char *path, char *err, size_t err_size);
 
+/* One directory entry. kind describes what the name leads to (the target
+ * of a symbolic link; PLAT_ENTRY_OTHER for a dangling one). */
+enum { PLAT_ENTRY_FILE = 0, PLAT_ENTRY_DIR = 1, PLAT_ENTRY_OTHER = 2 };
+typedef struct plat_dir_entry {
+    char *name;  /* the entry's name, without the directory */
+    int kind;    /* PLAT_ENTRY_* */
+    int is_link; /* the name is a symbolic link */
+} plat_dir_entry;
+
+/* Lists a directory without "." and "..", sorted by name (byte order, so
+ * that every run sees the same order). Free with plat_free_dir_list. POSIX
+ * (dirent.h); elsewhere VITVK_ERR_UNSUPPORTED until someone ports it. */
+vitvk_status plat_list_dir(const char *path, plat_dir_entry **entries, size_t *count, char *err,
+                           size_t err_size);
+void plat_free_dir_list(plat_dir_entry *entries, size_t count); /* NULL-safe */
+
 #endif

@@ -279,6 +279,16 @@ static void resized_size(const preproc_config *cfg, uint32_t in_w, uint32_t in_h
         *h = in_h;
         return;
     }
+    if (cfg->keep_ratio_height && cfg->keep_ratio_width) {
+        /* timm's ResizeKeepRatio: Python floats throughout, round() halves
+         * to even as rint does. */
+        double rh = (double)in_h / cfg->keep_ratio_height, rw = (double)in_w / cfg->keep_ratio_width;
+        double ratio = cfg->keep_ratio_longest ? (rh > rw ? rh : rw) : (rh < rw ? rh : rw);
+        double nh = rint((double)in_h / ratio), nw = rint((double)in_w / ratio);
+        *h = nh >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)nh;
+        *w = nw >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)nw;
+        return;
+    }
     if (cfg->shortest_edge == 0) {
         *w = cfg->size_width;
         *h = cfg->size_height;
@@ -309,12 +319,18 @@ void preproc_output_size(const preproc_config *cfg, uint32_t in_w, uint32_t in_h
 }
 
 /* First source index read by output index 0 of a center crop. Larger crops
- * pad with zeros; the backends split the padding differently: numpy's
- * center_crop puts ceil(pad / 2) first, torchvision's floor(pad / 2). */
+ * pad; the backends split the padding differently: numpy's center_crop puts
+ * ceil(pad / 2) first, torchvision's floor(pad / 2). Smaller crops start at
+ * floor((in - crop) / 2), except in torchvision.transforms' CenterCrop (timm),
+ * which takes int(round((in - crop) / 2.0)): halves round to even. */
 static int64_t crop_origin(uint32_t in, uint32_t crop, int backend)
 {
-    if (crop <= in)
-        return (int64_t)(in - crop) / 2;
+    if (crop <= in) {
+        uint32_t d = in - crop, q = d / 2;
+        if (backend == PREPROC_BACKEND_TIMM && (d & 1u) && (q & 1u))
+            q++;
+        return (int64_t)q;
+    }
     uint32_t pad = crop - in;
     return -(int64_t)(backend == PREPROC_BACKEND_PIL ? (pad + 1) / 2 : pad / 2);
 }
@@ -329,7 +345,15 @@ static void build_lut(const preproc_config *cfg, float lut[3][256])
         float mean = cfg->image_mean[c], std = cfg->image_std[c];
         for (int v = 0; v < 256; v++) {
             float x;
-            if (cfg->backend == PREPROC_BACKEND_TORCHVISION) {
+            if (cfg->backend == PREPROC_BACKEND_TIMM) {
+                /* ToTensor: float32 x / 255 (rescale_factor is ignored: timm
+                 * always divides by 255); Normalize: float32 sub, div. */
+                x = cfg->do_rescale ? (float)v / 255.0f : (float)v;
+                if (cfg->do_normalize) {
+                    float d = x - mean;
+                    x = d / std;
+                }
+            } else if (cfg->backend == PREPROC_BACKEND_TORCHVISION) {
                 if (cfg->do_rescale && cfg->do_normalize) {
                     /* torch: mean * (1 / f) and std * (1 / f) as float32
                      * tensors times a float32 scalar, then (x - m) / s. */
@@ -366,7 +390,8 @@ vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, fl
         vk_errorf(err, err_size, "preprocess_image: image, config and output are required");
         return VITVK_ERR_INVALID_ARGUMENT;
     }
-    if (cfg->backend != PREPROC_BACKEND_TORCHVISION && cfg->backend != PREPROC_BACKEND_PIL) {
+    if (cfg->backend != PREPROC_BACKEND_TORCHVISION && cfg->backend != PREPROC_BACKEND_PIL &&
+        cfg->backend != PREPROC_BACKEND_TIMM) {
         vk_errorf(err, err_size, "preprocess_image: unknown backend %d", cfg->backend);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
@@ -414,9 +439,10 @@ vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, fl
                 for (int c = 0; c < 3; c++)
                     out[c * plane + o] = lut[c][p[c]];
             } else {
-                /* Padding is a zero pixel before rescaling, in both backends. */
+                /* Padding is a pixel of level 0 (timm's border mode: its
+                 * fill) before rescaling, in every backend. */
                 for (int c = 0; c < 3; c++)
-                    out[c * plane + o] = lut[c][0];
+                    out[c * plane + o] = lut[c][cfg->pad_level[c]];
             }
         }
     }

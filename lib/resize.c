@@ -347,6 +347,8 @@ vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int
         vk_errorf(err, err_size, "img_resize: unknown resample filter %d", resample);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
+    if (backend == PREPROC_BACKEND_TIMM) /* torchvision.transforms on PIL images: PIL's resize */
+        backend = PREPROC_BACKEND_PIL;
     if (backend != PREPROC_BACKEND_TORCHVISION && backend != PREPROC_BACKEND_PIL) {
         vk_errorf(err, err_size, "img_resize: unknown backend %d", backend);
         return VITVK_ERR_INVALID_ARGUMENT;

@@ -60,6 +60,35 @@ expect 1 "infer output unwritable" "$cli" infer --model "$good" --input "$good/s
     --output "$work/no-such-dir/o.safetensors"
 expect 1 "device out of range" "$cli" classify --model "$good" --device 99 "$img"
 
+# classify/embed/preprocess on files and directories
+mkdir -p "$work/empty-dir" "$work/bad-dir"
+cp "$work/text.png" "$work/bad-dir/"
+printf '{"size": {"shortest_edge": 32}, "do_center_crop": false}' >"$work/shortest.json"
+printf '{"pretrained_cfg": {"input_size": [3, 32, 32], "crop_mode": "sideways"}}' >"$work/timm-bad-mode.json"
+printf '{"pretrained_cfg": {"input_size": [3, 32, 32]}}' >"$work/timm.json"
+printf '{"pretrained_cfg": {"input_size": [1, 32, 32]}}' >"$work/timm-grey.json"
+printf '{"pretrained_cfg": {"crop_pct": "big"}}' >"$work/timm-bad-pct.json"
+wide=$(dirname "$0")/data/preprocess/parity/wide.png # non-square: 246x82
+expect 1 "classify empty directory" "$cli" classify --model "$good" "$work/empty-dir"
+expect 1 "classify dir, only a bad file" "$cli" classify --model "$good" "$work/bad-dir"
+expect 1 "embed empty directory" "$cli" embed --model "$good" --output "$work/e.safetensors" "$work/empty-dir"
+expect 1 "embed only bad images" "$cli" embed --model "$good" --output "$work/e.safetensors" "$work/text.png"
+expect 1 "embed output unwritable" "$cli" embed --model "$good" --output "$work/no-such-dir/e.safetensors" "$img"
+expect 1 "preprocess bad image" "$cli" preprocess --model "$good" --output "$work/p.safetensors" "$img" "$work/text.png"
+expect 1 "preprocess missing image" "$cli" preprocess --model "$good" --output "$work/p.safetensors" "$work/nope.png"
+expect 1 "preprocess sizes differ" "$cli" preprocess --config "$work/shortest.json" --output "$work/p.safetensors" \
+    "$img" "$wide"
+expect 1 "preprocess config missing" "$cli" preprocess --config "$work/nope.json" --output "$work/p.st" "$img"
+expect 1 "preprocess config not JSON" "$cli" preprocess --config "$work/text.png" --output "$work/p.st" "$img"
+expect 1 "preprocess model dir missing" "$cli" preprocess --model "$work/nope" --output "$work/p.st" "$img"
+expect 1 "preprocess timm bad crop_mode" "$cli" preprocess --config "$work/timm-bad-mode.json" --output "$work/p.st" "$img"
+expect 1 "preprocess timm 1 channel" "$cli" preprocess --config "$work/timm-grey.json" --output "$work/p.st" "$img"
+expect 1 "preprocess timm bad crop_pct" "$cli" preprocess --config "$work/timm-bad-pct.json" --output "$work/p.st" "$img"
+expect 1 "preprocess --backend on timm" "$cli" preprocess --config "$work/timm.json" --backend pil --output "$work/p.st" "$img"
+expect 1 "preprocess output unwritable" "$cli" preprocess --model "$good" --output "$work/no-such-dir/p.st" "$img"
+[ ! -e "$work/p.safetensors" ] && passed=$((passed + 1)) && echo "ok   failed preprocess runs leave no file" ||
+    { failed=$((failed + 1)); echo "FAIL a failed preprocess run left $work/p.safetensors"; }
+
 expect 2 "no command" "$cli"
 expect 2 "unknown command" "$cli" frobnicate
 expect 2 "classify without model" "$cli" classify "$img"
@@ -73,6 +102,18 @@ expect 2 "attention without output" "$cli" attention --model "$good" "$img"
 expect 1 "attention on a bad image" "$cli" attention --model "$good" "$work/text.png" --output "$work/a.png"
 expect 1 "attention input wrong size" "$cli" attention --model "$good" --input "$work/input-wrong-size.safetensors" \
     --output "$work/a.png"
+expect 2 "json and csv" "$cli" classify --model "$good" --json --csv "$img"
+expect 2 "bad threshold" "$cli" classify --model "$good" --threshold 1.5 "$img"
+expect 2 "bad scores" "$cli" classify --model "$good" --scores tanh "$img"
+expect 2 "bad backend" "$cli" classify --model "$good" --backend opencv "$img"
+expect 2 "bad batch" "$cli" classify --model "$good" --batch 0 "$img"
+expect 2 "embed without output" "$cli" embed --model "$good" "$img"
+expect 2 "embed without images" "$cli" embed --model "$good" --output "$work/e.safetensors"
+expect 2 "preprocess model and config" "$cli" preprocess --model "$good" --config "$good/preprocessor_config.json" \
+    --output "$work/p.st" "$img"
+expect 2 "preprocess neither" "$cli" preprocess --output "$work/p.st" "$img"
+expect 2 "preprocess without output" "$cli" preprocess --model "$good" "$img"
+expect 2 "preprocess without images" "$cli" preprocess --model "$good" --output "$work/p.st"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,6 +2,7 @@
  *
  * Exit status: 0 success, 2 usage error, 1 any other failure (with one
  * line on stderr naming the file and what is wrong). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "cli_util.h"
 #include "half.h"
+#include "image.h"
 #include "safetensors.h"
 #include "vitvk.h"
 
@@ -20,7 +22,10 @@ static const char *usage_text =
     "\n"
     "commands:\n"
     "  devices [--json]                      list Vulkan devices\n"
-    "  classify --model DIR [options] IMAGE...  top-k labels for PNG/JPEG images\n"
+    "  classify --model DIR [options] IMAGE_OR_DIR...  top-k labels (and tags) for PNG/JPEG images\n"
+    "  embed --model DIR --output OUT.safetensors IMAGE_OR_DIR...  pooled vectors for similarity search\n"
+    "  preprocess (--model DIR | --config FILE) --output OUT.safetensors IMAGE...\n"
+    "                                        pixel_values as transformers/timm make them\n"
     "  infer --model DIR --input IN.safetensors --output OUT.safetensors [options]\n"
     "                                        run pixel_values, write logits and pooled\n"
     "  bench --model DIR [--batch N] [--json]  time the forward pass\n"
@@ -31,19 +36,82 @@ static const char *usage_text =
 
 static const char *classify_help =
     "usage: vit-vk-cli classify --model DIR [--device N] [--precision auto|fp32|fp16]\n"
-    "                           [--top-k K] [--image-size N|HxW] [--json] IMAGE...\n"
+    "                           [--top-k K] [--threshold P] [--scores softmax|sigmoid]\n"
+    "                           [--batch N] [--backend torchvision|pil] [--image-size N|HxW]\n"
+    "                           [--json | --csv]\n"
+    "                           IMAGE_OR_DIR...\n"
     "\n"
     "Classifies PNG or JPEG images with a Hugging Face image-classification\n"
     "model directory (config.json, model.safetensors, preprocessor_config.json).\n"
-    "  --top-k K     labels per image (default 5)\n"
+    "Directories are walked recursively in sorted order for *.png, *.jpg, *.jpeg\n"
+    "(hidden entries and links to directories are skipped); named files are read\n"
+    "whatever their extension.\n"
+    "  --top-k K       labels per image (default 5)\n"
+    "  --threshold P   add \"tags\": every label with score >= P (0..1), for\n"
+    "                  multi-label tagging\n"
+    "  --scores S      softmax (default) or sigmoid (the default when config.json\n"
+    "                  says problem_type multi_label_classification)\n"
+    "  --batch N       images per forward pass (default 8)\n"
     "  --image-size N|HxW  run at another input size (position embeddings are\n"
-    "                resampled bicubically, as transformers' interpolate_pos_encoding)\n"
-    "  --json        one JSON object per line: {\"file\", \"top\": [{\"index\", \"label\", \"score\"}]}\n"
-    "An image that cannot be read is reported on stderr and skipped; the exit\n"
-    "status is then 1.\n"
+    "                  resampled bicubically, as transformers' interpolate_pos_encoding)\n"
+    "  --backend B     transformers' preprocessing arithmetic: torchvision (default,\n"
+    "                  transformers 5's default) or pil (the ...Pil processors)\n"
+    "  --json          JSON Lines: {\"file\", \"top\": [{\"index\", \"label\", \"score\"}],\n"
+    "                  \"tags\": [...] with --threshold}\n"
+    "  --csv           a header, then one row per image: file, label_1, index_1,\n"
+    "                  score_1, ... label_K, index_K, score_K[, tags (';'-separated)]\n"
+    "Otherwise a table. With more than one batch and stderr a terminal, a progress\n"
+    "line (done/total, images/s, time left) is drawn on stderr. An image that\n"
+    "cannot be read is reported on stderr by name and skipped; the run goes on and\n"
+    "the exit status is then 1.\n"
+    "\n"
+    "examples:\n"
+    "  vit-vk-cli classify --model models/digits-vit models/digits-vit/samples/7-seven.png\n"
+    "  vit-vk-cli classify --model models/digits-vit --batch 32 --json photos/ > labels.jsonl\n"
+    "  vit-vk-cli classify --model DIR --threshold 0.5 --csv assets/ > tags.csv\n";
+
+static const char *embed_help =
+    "usage: vit-vk-cli embed --model DIR --output OUT.safetensors [--normalize] [--batch N]\n"
+    "                        [--backend torchvision|pil] [--device N]\n"
+    "                        [--precision auto|fp32|fp16] IMAGE_OR_DIR...\n"
+    "\n"
+    "Writes `embeddings` [N, D] F32: each image's pooled vector (the vector the\n"
+    "classifier reads; for a ViTModel with a pooler, its pooler_output), and a\n"
+    "sidecar OUT.jsonl (OUT with .safetensors replaced; appended otherwise) with\n"
+    "one line per row: {\"index\": i, \"file\": \"...\"}. Directories are walked as\n"
+    "classify walks them. An unreadable image is reported and left out (the rows\n"
+    "stay in file order without it) and the exit status is then 1.\n"
+    "  --normalize   scale each vector to unit length (v / max(|v|, 1e-12)), so\n"
+    "                that a dot product is the cosine similarity\n"
     "\n"
     "example:\n"
-    "  vit-vk-cli classify --model models/digits-vit samples/*.png\n";
+    "  vit-vk-cli embed --model models/digits-vit --normalize --output emb.safetensors photos/\n"
+    "  # -> emb.safetensors (embeddings) and emb.jsonl (which file each row is)\n";
+
+static const char *preprocess_help =
+    "usage: vit-vk-cli preprocess (--model DIR | --config FILE) --output OUT.safetensors\n"
+    "                             [--backend torchvision|pil] IMAGE...\n"
+    "\n"
+    "Writes `pixel_values` [N, 3, H, W] F32, the images in argument order (a\n"
+    "directory adds its PNG/JPEG files in sorted order), as the model's image\n"
+    "processor makes them: decode to RGB (alpha dropped), resize, center crop,\n"
+    "rescale, normalise. No Vulkan device is used.\n"
+    "  --model DIR    the model directory's preprocessing: preprocessor_config.json\n"
+    "                 (transformers' defaults at config.json's image_size when it is\n"
+    "                 absent), or, for a timm checkpoint, config.json's pretrained_cfg\n"
+    "  --config FILE  a preprocessor_config.json, or a timm config.json (one with a\n"
+    "                 \"pretrained_cfg\" object)\n"
+    "  --backend B    which transformers backend's arithmetic: torchvision (default;\n"
+    "                 transformers 5 uses it whenever torchvision is installed) or pil\n"
+    "                 (ViTImageProcessorPil & co.: PIL's resize, numpy arithmetic).\n"
+    "                 timm configs always get timm's eval transform.\n"
+    "Every image must give the same size (a size without a crop that keeps the\n"
+    "aspect ratio cannot make one tensor). Any unreadable image fails the run and\n"
+    "no file is written.\n"
+    "\n"
+    "example:\n"
+    "  vit-vk-cli preprocess --model models/digits-vit --output px.safetensors a.png b.jpg\n"
+    "  vit-vk-cli infer --model models/digits-vit --input px.safetensors --output out.safetensors\n";
 
 static const char *infer_help =
     "usage: vit-vk-cli infer --model DIR --input IN.safetensors [--input-name NAME]\n"
@@ -92,6 +160,12 @@ typedef struct opts {
     bool json, help, hidden_states, attentions;
     const char **files;
     int nfiles;
+    /* classify, embed, preprocess */
+    const char *config;
+    bool csv, normalize, have_threshold;
+    double threshold;
+    int scores;  /* 0: from config.json, 1: softmax, 2: sigmoid */
+    int backend; /* -1: the model's / config's own, else PREPROC_BACKEND_* */
 } opts;
 
 /* Returns 0 ok, or EXIT_USAGE after printing the problem. */
@@ -99,6 +173,7 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
 {
     o->top_k = 5;
     o->input_name = "pixel_values";
+    o->backend = -1;
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) {
         cli_error("out of memory");
@@ -175,6 +250,42 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
             NEED_VALUE();
             if (!parse_u32(val, &o->top_k) || o->top_k == 0) {
                 cli_error("%s --top-k: \"%s\" is not a positive integer", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--csv") == 0) {
+            o->csv = true;
+        } else if (strcmp(a, "--normalize") == 0) {
+            o->normalize = true;
+        } else if (strcmp(a, "--config") == 0) {
+            NEED_VALUE();
+            o->config = val;
+        } else if (strcmp(a, "--threshold") == 0) {
+            NEED_VALUE();
+            char *end;
+            o->threshold = strtod(val, &end);
+            if (*end || end == val || !(o->threshold >= 0 && o->threshold <= 1)) {
+                cli_error("%s --threshold: \"%s\" is not a probability from 0 to 1", cmd, val);
+                return EXIT_USAGE;
+            }
+            o->have_threshold = true;
+        } else if (strcmp(a, "--scores") == 0) {
+            NEED_VALUE();
+            if (strcmp(val, "softmax") == 0)
+                o->scores = 1;
+            else if (strcmp(val, "sigmoid") == 0)
+                o->scores = 2;
+            else {
+                cli_error("%s --scores: \"%s\" is not softmax or sigmoid", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--backend") == 0) {
+            NEED_VALUE();
+            if (strcmp(val, "torchvision") == 0)
+                o->backend = PREPROC_BACKEND_TORCHVISION;
+            else if (strcmp(val, "pil") == 0)
+                o->backend = PREPROC_BACKEND_PIL;
+            else {
+                cli_error("%s --backend: \"%s\" is not torchvision or pil", cmd, val);
                 return EXIT_USAGE;
             }
         } else if (a[0] == '-' && a[1] == '-') {
@@ -312,6 +423,88 @@ static int session_close(session *s, int rc)
     return rc;
 }
 
+/* ---- images through the model, in batches ------------------------ */
+
+/* Called once per image that went through the model, in file order. */
+typedef void (*image_result_fn)(void *user, const char *file, const float *logits, const float *pooled);
+
+/* Preprocesses the files batch by batch, runs each batch and hands every
+ * image's outputs to emit. Unreadable files are reported, counted in
+ * *failed and skipped. Returns 0, or EXIT_FAIL when the model run fails. */
+static int run_images(session *s, const cli_file_list *files, uint32_t batch, const char *what, bool want_logits,
+                      bool want_pooled, image_result_fn emit, void *user, int *failed)
+{
+    size_t per = (size_t)s->info.channels * s->info.image_height * s->info.image_width;
+    uint32_t K = s->info.num_labels, D = s->info.pooled_size;
+    float *pixels = malloc(per * batch * sizeof(float));
+    float *logits = want_logits ? malloc((size_t)K * batch * sizeof(float)) : NULL;
+    float *pooled = want_pooled ? malloc((size_t)D * batch * sizeof(float)) : NULL;
+    const char **names = calloc(batch, sizeof *names);
+    if (!pixels || (want_logits && !logits) || (want_pooled && !pooled) || !names) {
+        cli_error("out of memory for a batch of %u images", batch);
+        free(pixels);
+        free(logits);
+        free(pooled);
+        free(names);
+        return EXIT_FAIL;
+    }
+    int rc = 0;
+    cli_progress bar;
+    cli_progress_start(&bar, what, files->count, (files->count + batch - 1) / batch);
+    for (size_t i = 0; i < files->count;) {
+        uint32_t n = 0;
+        for (; i < files->count && n < batch; i++) {
+            vitvk_status st = vitvk_model_preprocess_file(s->model, files->paths[i], pixels + per * n);
+            if (st != VITVK_OK) {
+                cli_error("%s", vitvk_context_last_error(s->ctx));
+                (*failed)++;
+                continue;
+            }
+            names[n++] = files->paths[i];
+        }
+        if (n) {
+            if (vitvk_plan_run(s->plan, pixels, n, logits, pooled) != VITVK_OK) {
+                cli_error("%s", vitvk_context_last_error(s->ctx));
+                rc = EXIT_FAIL;
+                break;
+            }
+            for (uint32_t j = 0; j < n; j++)
+                emit(user, names[j], logits ? logits + (size_t)K * j : NULL, pooled ? pooled + (size_t)D * j : NULL);
+            fflush(stdout);
+        }
+        cli_progress_update(&bar, i);
+    }
+    cli_progress_end(&bar);
+    free(pixels);
+    free(logits);
+    free(pooled);
+    free(names);
+    return rc;
+}
+
+/* --model's preprocessing backend, as --backend asks. */
+static int apply_backend(session *s, const opts *o)
+{
+    if (o->backend < 0)
+        return 0;
+    vitvk_preprocess_backend b =
+        o->backend == PREPROC_BACKEND_PIL ? VITVK_PREPROCESS_PIL : VITVK_PREPROCESS_TORCHVISION;
+    if (vitvk_model_set_preprocess_backend(s->model, b) != VITVK_OK) {
+        cli_error("%s: --backend: %s", o->model, vitvk_context_last_error(s->ctx));
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Default batch: up to MAX_BATCH, never more than there are images. */
+static uint32_t batch_for(const opts *o, size_t count)
+{
+    uint64_t b = o->batch ? o->batch : MAX_BATCH;
+    if (b > count)
+        b = count;
+    return b ? (uint32_t)b : 1;
+}
+
 /* ---- classify ---------------------------------------------------- */
 
 static void softmax(const float *x, uint32_t n, float *p)
@@ -327,16 +520,61 @@ static void softmax(const float *x, uint32_t n, float *p)
         p[i] = (float)(exp((double)x[i] - m) / s);
 }
 
-static void print_result(const session *s, const opts *o, const char *file, const float *logits, float *probs,
-                         uint32_t *order)
+static void sigmoid(const float *x, uint32_t n, float *p)
 {
-    uint32_t K = s->info.num_labels;
-    softmax(logits, K, probs);
-    uint32_t k = o->top_k < K ? o->top_k : K;
-    /* partial selection sort: K is small next to the cost of a forward pass */
+    for (uint32_t i = 0; i < n; i++)
+        p[i] = (float)(1.0 / (1.0 + exp(-(double)x[i])));
+}
+
+typedef struct classify_out {
+    const session *s;
+    const opts *o;
+    bool use_sigmoid;
+    uint32_t k;       /* labels shown per image */
+    float *probs;
+    uint32_t *order;  /* label indices, best first */
+    char fallback[32];
+} classify_out;
+
+static const char *label_of(classify_out *c, uint32_t index)
+{
+    const char *label = vitvk_model_label(c->s->model, index);
+    if (!label) {
+        snprintf(c->fallback, sizeof c->fallback, "LABEL_%u", index);
+        label = c->fallback;
+    }
+    return label;
+}
+
+static void csv_header(const classify_out *c)
+{
+    fputs("file", stdout);
+    for (uint32_t i = 1; i <= c->k; i++)
+        printf(",label_%u,index_%u,score_%u", i, i, i);
+    if (c->o->have_threshold)
+        fputs(",tags", stdout);
+    fputc('\n', stdout);
+}
+
+static void classify_emit(void *user, const char *file, const float *logits, const float *pooled)
+{
+    (void)pooled;
+    classify_out *c = user;
+    const opts *o = c->o;
+    uint32_t K = c->s->info.num_labels;
+    float *probs = c->probs;
+    uint32_t *order = c->order;
+    if (c->use_sigmoid)
+        sigmoid(logits, K, probs);
+    else
+        softmax(logits, K, probs);
+    /* Sort all labels when tags are wanted (they are listed best first),
+     * else only the first k: a partial selection sort, since K is small next
+     * to the cost of a forward pass. */
+    uint32_t sorted = o->have_threshold ? K : c->k;
     for (uint32_t i = 0; i < K; i++)
         order[i] = i;
-    for (uint32_t i = 0; i < k; i++) {
+    for (uint32_t i = 0; i < sorted; i++) {
         uint32_t best = i;
         for (uint32_t j = i + 1; j < K; j++)
             if (probs[order[j]] > probs[order[best]])
@@ -345,31 +583,65 @@ static void print_result(const session *s, const opts *o, const char *file, cons
         order[i] = order[best];
         order[best] = t;
     }
-    char fallback[32];
+    uint32_t ntags = 0;
+    while (o->have_threshold && ntags < K && probs[order[ntags]] >= o->threshold)
+        ntags++;
+
     if (o->json) {
         fputs("{\"file\": ", stdout);
         json_string(stdout, file);
         fputs(", \"top\": [", stdout);
-        for (uint32_t i = 0; i < k; i++) {
-            const char *label = vitvk_model_label(s->model, order[i]);
-            if (!label) {
-                snprintf(fallback, sizeof fallback, "LABEL_%u", order[i]);
-                label = fallback;
-            }
+        for (uint32_t i = 0; i < c->k; i++) {
             printf("%s{\"index\": %u, \"label\": ", i ? ", " : "", order[i]);
-            json_string(stdout, label);
+            json_string(stdout, label_of(c, order[i]));
             printf(", \"score\": %.6g}", probs[order[i]]);
         }
-        puts("]}");
+        fputs("]", stdout);
+        if (o->have_threshold) {
+            fputs(", \"tags\": [", stdout);
+            for (uint32_t i = 0; i < ntags; i++) {
+                printf("%s{\"index\": %u, \"label\": ", i ? ", " : "", order[i]);
+                json_string(stdout, label_of(c, order[i]));
+                printf(", \"score\": %.6g}", probs[order[i]]);
+            }
+            fputs("]", stdout);
+        }
+        puts("}");
+    } else if (o->csv) {
+        csv_field(stdout, file);
+        for (uint32_t i = 0; i < c->k; i++) {
+            fputc(',', stdout);
+            csv_field(stdout, label_of(c, order[i]));
+            printf(",%u,%.6g", order[i], probs[order[i]]);
+        }
+        if (o->have_threshold) {
+            /* the tags joined by ';', as one field */
+            size_t len = 1;
+            for (uint32_t i = 0; i < ntags; i++)
+                len += strlen(label_of(c, order[i])) + 1;
+            char *tags = malloc(len);
+            if (tags) {
+                tags[0] = 0;
+                for (uint32_t i = 0; i < ntags; i++) {
+                    if (i)
+                        strcat(tags, ";");
+                    strcat(tags, label_of(c, order[i]));
+                }
+                fputc(',', stdout);
+                csv_field(stdout, tags);
+                free(tags);
+            }
+        }
+        fputc('\n', stdout);
     } else {
         printf("%s\n", file);
-        for (uint32_t i = 0; i < k; i++) {
-            const char *label = vitvk_model_label(s->model, order[i]);
-            if (!label) {
-                snprintf(fallback, sizeof fallback, "LABEL_%u", order[i]);
-                label = fallback;
-            }
-            printf("  %6.2f%%  %-24s (%u)\n", 100.0 * probs[order[i]], label, order[i]);
+        for (uint32_t i = 0; i < c->k; i++)
+            printf("  %6.2f%%  %-24s (%u)\n", 100.0 * probs[order[i]], label_of(c, order[i]), order[i]);
+        if (o->have_threshold) {
+            printf("  tags:");
+            for (uint32_t i = 0; i < ntags; i++)
+                printf("%s %s", i ? "," : "", label_of(c, order[i]));
+            puts(ntags ? "" : " (none)");
         }
     }
 }
@@ -388,59 +660,290 @@ static int cmd_classify(opts *o)
         cli_error("classify: no images given (see vit-vk-cli classify --help)");
         return EXIT_USAGE;
     }
-    uint32_t batch = o->nfiles < MAX_BATCH ? (uint32_t)o->nfiles : MAX_BATCH;
-    session s = {0};
-    int rc = session_open(&s, o, batch, false, false);
-    if (rc)
-        return session_close(&s, rc);
-    if (s.info.num_labels == 0) {
-        cli_error("%s: the model has no classifier (%s); use infer for its pooled output", o->model,
-                  s.info.architecture);
-        return session_close(&s, EXIT_FAIL);
+    if (o->json && o->csv) {
+        cli_error("classify: --json and --csv exclude each other");
+        return EXIT_USAGE;
     }
-    size_t per = (size_t)s.info.channels * s.info.image_height * s.info.image_width;
+    int failed = 0;
+    cli_file_list files = {0};
+    cli_collect_images(o->files, o->nfiles, &files, &failed);
+    if (files.count == 0) {
+        if (!failed)
+            cli_error("classify: no images given");
+        cli_file_list_free(&files);
+        return EXIT_FAIL;
+    }
+    session s = {0};
+    int rc = session_open(&s, o, batch_for(o, files.count), false, false);
+    if (rc == 0)
+        rc = apply_backend(&s, o);
+    if (rc == 0 && s.info.num_labels == 0) {
+        cli_error("%s: the model has no classifier (%s); use embed or infer for its pooled output", o->model,
+                  s.info.architecture);
+        rc = EXIT_FAIL;
+    }
+    if (rc) {
+        cli_file_list_free(&files);
+        return session_close(&s, rc);
+    }
     uint32_t K = s.info.num_labels;
-    float *pixels = malloc(per * batch * sizeof(float));
-    float *logits = malloc((size_t)K * batch * sizeof(float));
-    float *probs = malloc((size_t)K * sizeof(float));
-    uint32_t *order = malloc((size_t)K * sizeof(uint32_t));
-    const char **names = calloc(batch, sizeof *names);
-    if (!pixels || !logits || !probs || !order || !names) {
+    classify_out c = {.s = &s, .o = o, .k = o->top_k < K ? o->top_k : K};
+    c.use_sigmoid = o->scores == 2 || (o->scores == 0 && cli_model_is_multi_label(o->model));
+    c.probs = malloc((size_t)K * sizeof(float));
+    c.order = malloc((size_t)K * sizeof(uint32_t));
+    if (!c.probs || !c.order) {
         cli_error("out of memory");
         rc = EXIT_FAIL;
     }
-    int failed = 0;
-    for (int i = 0; rc == 0 && i < o->nfiles;) {
-        uint32_t n = 0;
-        for (; i < o->nfiles && n < batch; i++) {
-            vitvk_status st = vitvk_model_preprocess_file(s.model, o->files[i], pixels + per * n);
-            if (st != VITVK_OK) {
-                cli_error("%s", vitvk_context_last_error(s.ctx));
-                failed++;
-                continue;
-            }
-            names[n++] = o->files[i];
-        }
-        if (n == 0)
-            continue;
-        vitvk_status st = vitvk_plan_run(s.plan, pixels, n, logits, NULL);
-        if (st != VITVK_OK) {
-            cli_error("%s", vitvk_context_last_error(s.ctx));
-            rc = EXIT_FAIL;
-            break;
-        }
-        for (uint32_t j = 0; j < n; j++)
-            print_result(&s, o, names[j], logits + (size_t)K * j, probs, order);
-        fflush(stdout);
-    }
-    free(pixels);
-    free(logits);
-    free(probs);
-    free(order);
-    free(names);
+    if (rc == 0 && o->csv)
+        csv_header(&c);
+    if (rc == 0)
+        rc = run_images(&s, &files, batch_for(o, files.count), "classify", true, false, classify_emit, &c, &failed);
+    free(c.probs);
+    free(c.order);
+    cli_file_list_free(&files);
     if (rc == 0 && failed)
         rc = EXIT_FAIL;
     return session_close(&s, rc);
+}
+
+/* ---- embed ------------------------------------------------------- */
+
+typedef struct embed_out {
+    uint32_t D;
+    size_t n, cap;
+    float *vectors;   /* n x D */
+    const char **files;
+    bool oom;
+} embed_out;
+
+static void embed_emit(void *user, const char *file, const float *logits, const float *pooled)
+{
+    (void)logits;
+    embed_out *e = user;
+    if (e->oom)
+        return;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 256;
+        float *v = realloc(e->vectors, cap * e->D * sizeof *v);
+        if (v)
+            e->vectors = v;
+        const char **f = v ? realloc(e->files, cap * sizeof *f) : NULL;
+        if (f)
+            e->files = f;
+        if (!v || !f) {
+            e->oom = true;
+            return;
+        }
+        e->cap = cap;
+    }
+    memcpy(e->vectors + e->n * e->D, pooled, e->D * sizeof(float));
+    e->files[e->n++] = file;
+}
+
+/* OUT.safetensors -> OUT.jsonl; any other name gets ".jsonl" appended. */
+static char *sidecar_path(const char *out)
+{
+    size_t n = strlen(out);
+    const char *ext = ".safetensors";
+    size_t e = strlen(ext);
+    size_t base = n >= e && strcmp(out + n - e, ext) == 0 ? n - e : n;
+    char *p = malloc(base + 7);
+    if (p) {
+        memcpy(p, out, base);
+        memcpy(p + base, ".jsonl", 7);
+    }
+    return p;
+}
+
+static int cmd_embed(opts *o)
+{
+    if (o->help) {
+        fputs(embed_help, stdout);
+        return 0;
+    }
+    if (!o->model || !o->output) {
+        cli_error("embed: --model and --output are required (see vit-vk-cli embed --help)");
+        return EXIT_USAGE;
+    }
+    if (o->nfiles == 0) {
+        cli_error("embed: no images given (see vit-vk-cli embed --help)");
+        return EXIT_USAGE;
+    }
+    char *side = sidecar_path(o->output);
+    if (!side) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    int failed = 0;
+    cli_file_list files = {0};
+    cli_collect_images(o->files, o->nfiles, &files, &failed);
+    if (files.count == 0) {
+        if (!failed)
+            cli_error("embed: no images given");
+        cli_file_list_free(&files);
+        free(side);
+        return EXIT_FAIL;
+    }
+    session s = {0};
+    int rc = session_open(&s, o, batch_for(o, files.count), false, false);
+    if (rc == 0)
+        rc = apply_backend(&s, o);
+    embed_out e = {.D = s.info.pooled_size};
+    if (rc == 0)
+        rc = run_images(&s, &files, batch_for(o, files.count), "embed", false, true, embed_emit, &e, &failed);
+    if (rc == 0 && e.oom) {
+        cli_error("out of memory for the embeddings of %zu images", e.n);
+        rc = EXIT_FAIL;
+    }
+    if (rc == 0 && e.n == 0) { /* every file failed and was reported */
+        if (!failed)
+            cli_error("embed: no image could be read; %s not written", o->output);
+        rc = EXIT_FAIL;
+    }
+    if (rc == 0 && o->normalize) {
+        for (size_t i = 0; i < e.n; i++) {
+            float *v = e.vectors + i * e.D;
+            double ss = 0;
+            for (uint32_t j = 0; j < e.D; j++)
+                ss += (double)v[j] * v[j];
+            double norm = sqrt(ss);
+            double scale = 1.0 / (norm > 1e-12 ? norm : 1e-12); /* torch.nn.functional.normalize */
+            for (uint32_t j = 0; j < e.D; j++)
+                v[j] = (float)(v[j] * scale);
+        }
+    }
+    if (rc == 0) {
+        char err[1024];
+        st_write_tensor t = {.name = "embeddings", .dtype = ST_F32, .rank = 2, .shape = {(int64_t)e.n, e.D},
+                             .data = e.vectors};
+        if (st_write_file(o->output, &t, 1, err, sizeof err) != VITVK_OK) {
+            cli_error("%s", err);
+            rc = EXIT_FAIL;
+        }
+    }
+    if (rc == 0) {
+        FILE *f = fopen(side, "w");
+        if (!f) {
+            cli_error("%s: %s", side, strerror(errno));
+            rc = EXIT_FAIL;
+        } else {
+            for (size_t i = 0; i < e.n; i++) {
+                fprintf(f, "{\"index\": %zu, \"file\": ", i);
+                json_string(f, e.files[i]);
+                fputs("}\n", f);
+            }
+            if (ferror(f) | (fclose(f) != 0)) {
+                cli_error("%s: write failed", side);
+                rc = EXIT_FAIL;
+            }
+        }
+    }
+    free(e.vectors);
+    free(e.files);
+    cli_file_list_free(&files);
+    free(side);
+    if (rc == 0 && failed)
+        rc = EXIT_FAIL;
+    return session_close(&s, rc);
+}
+
+/* ---- preprocess -------------------------------------------------- */
+
+static int cmd_preprocess(opts *o)
+{
+    if (o->help) {
+        fputs(preprocess_help, stdout);
+        return 0;
+    }
+    if (!o->model == !o->config) {
+        cli_error("preprocess: give one of --model DIR or --config FILE (see vit-vk-cli preprocess --help)");
+        return EXIT_USAGE;
+    }
+    if (!o->output) {
+        cli_error("preprocess: --output is required (see vit-vk-cli preprocess --help)");
+        return EXIT_USAGE;
+    }
+    if (o->nfiles == 0) {
+        cli_error("preprocess: no images given (see vit-vk-cli preprocess --help)");
+        return EXIT_USAGE;
+    }
+    char err[1024];
+    preproc_config cfg;
+    preproc_config_defaults(&cfg);
+    vitvk_status st = o->model ? preproc_config_for_model_dir(o->model, &cfg, err, sizeof err)
+                               : preproc_config_load_any(o->config, &cfg, err, sizeof err);
+    if (st != VITVK_OK) {
+        cli_error("%s", err);
+        return EXIT_FAIL;
+    }
+    if (o->backend >= 0) {
+        if (cfg.backend == PREPROC_BACKEND_TIMM) {
+            cli_error("%s: a timm config is preprocessed as timm does; --backend does not apply",
+                      o->model ? o->model : o->config);
+            return EXIT_FAIL;
+        }
+        cfg.backend = o->backend;
+    }
+    int failed = 0;
+    cli_file_list files = {0};
+    cli_collect_images(o->files, o->nfiles, &files, &failed);
+    if (failed || files.count == 0) {
+        cli_file_list_free(&files);
+        return EXIT_FAIL;
+    }
+    st_writer *wr = NULL;
+    float *buf = NULL;
+    uint32_t W = 0, H = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < files.count; i++) {
+        img_rgb8 img = {0};
+        st = img_decode_file(files.paths[i], VITVK_MAX_IMAGE_PIXELS, &img, err, sizeof err);
+        if (st != VITVK_OK) {
+            cli_error("%s", err);
+            rc = EXIT_FAIL;
+            break;
+        }
+        uint32_t w, h;
+        preproc_output_size(&cfg, img.width, img.height, &w, &h);
+        if (i == 0) {
+            W = w;
+            H = h;
+            buf = malloc((size_t)3 * W * H * sizeof *buf);
+            st_write_tensor t = {.name = "pixel_values", .dtype = ST_F32, .rank = 4,
+                                 .shape = {(int64_t)files.count, 3, H, W}};
+            if (!buf) {
+                cli_error("out of memory for a %ux%u image", W, H);
+                rc = EXIT_FAIL;
+            } else if (st_writer_open(o->output, &t, 1, &wr, err, sizeof err) != VITVK_OK) {
+                cli_error("%s", err);
+                rc = EXIT_FAIL;
+            }
+        } else if (w != W || h != H) {
+            cli_error("%s: preprocesses to %ux%u but %s gave %ux%u; one tensor needs one size (use a config that "
+                      "crops)",
+                      files.paths[i], w, h, files.paths[0], W, H);
+            rc = EXIT_FAIL;
+        }
+        if (rc == 0 && preprocess_image(&img, &cfg, buf, err, sizeof err) != VITVK_OK) {
+            cli_error("%s: %s", files.paths[i], err);
+            rc = EXIT_FAIL;
+        }
+        if (rc == 0 && st_writer_write(wr, buf, (size_t)3 * W * H * sizeof *buf, err, sizeof err) != VITVK_OK) {
+            cli_error("%s", err);
+            rc = EXIT_FAIL;
+        }
+        img_free(&img);
+    }
+    if (rc == 0 && st_writer_finish(wr, err, sizeof err) != VITVK_OK) {
+        cli_error("%s", err);
+        rc = EXIT_FAIL;
+    } else if (rc != 0) {
+        st_writer_abort(wr);
+    }
+    free(buf);
+    cli_file_list_free(&files);
+    return rc;
 }
 
 /* ---- infer ------------------------------------------------------- */
@@ -750,7 +1253,8 @@ static int cmd_bench(opts *o)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        cli_error("no command given (devices, classify, infer, bench, attention; see vit-vk-cli --help)");
+        cli_error("no command given (devices, classify, embed, preprocess, infer, bench, attention; see "
+                  "vit-vk-cli --help)");
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
@@ -771,12 +1275,17 @@ int main(int argc, char **argv)
             rc = cmd_devices(&o);
         else if (strcmp(cmd, "classify") == 0)
             rc = cmd_classify(&o);
+        else if (strcmp(cmd, "embed") == 0)
+            rc = cmd_embed(&o);
+        else if (strcmp(cmd, "preprocess") == 0)
+            rc = cmd_preprocess(&o);
         else if (strcmp(cmd, "infer") == 0)
             rc = cmd_infer(&o);
         else if (strcmp(cmd, "bench") == 0)
             rc = cmd_bench(&o);
         else {
-            cli_error("unknown command \"%s\" (commands: devices, classify, infer, bench, attention)", cmd);
+            cli_error("unknown command \"%s\" (commands: devices, classify, embed, preprocess, infer, bench, "
+                      "attention)", cmd);
             rc = EXIT_USAGE;
         }
     }

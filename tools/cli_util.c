@@ -5,11 +5,24 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#if defined(_WIN32)
+#include <io.h>
+#define CLI_ISATTY(f) _isatty(_fileno(f))
+#else
+#include <unistd.h>
+#define CLI_ISATTY(f) isatty(fileno(f))
+#endif
+
+static cli_progress *g_progress; /* the bar on screen, if any */
 
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    if (g_progress && g_progress->on)
+        fputs("\r\033[K", stderr); /* the next update redraws the bar */
     fputs("vit-vk-cli: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -104,4 +117,99 @@ bool cli_context_finish(vitvk_context *ctx, const unsigned *validation_count)
         return false;
     }
     return true;
+}
+
+void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* ---- progress bar ---- */
+
+bool cli_stderr_is_terminal(void)
+{
+    return CLI_ISATTY(stderr) != 0;
+}
+
+double cli_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void format_duration(char *buf, size_t n, double s)
+{
+    if (!(s >= 0) || s > 359999)
+        s = 359999;
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%lu:%02lu", t / 60, t % 60);
+}
+
+static void progress_draw(cli_progress *p, bool final)
+{
+    enum { WIDTH = 24 };
+    double now = cli_now_seconds(), el = now - p->t0;
+    char bar[WIDTH + 1];
+    size_t fill = p->total ? p->done * WIDTH / p->total : WIDTH;
+    for (size_t i = 0; i < WIDTH; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[WIDTH] = 0;
+    double rate = el > 0 && p->done ? (double)p->done / el : 0;
+    char t[32];
+    if (final)
+        format_duration(t, sizeof t, el);
+    else if (rate > 0)
+        format_duration(t, sizeof t, (double)(p->total - p->done) / rate);
+    else
+        snprintf(t, sizeof t, "?");
+    fprintf(stderr, "\r%s [%s] %zu/%zu images, %.1f images/s, %s %s\033[K", p->what, bar, p->done, p->total, rate,
+            final ? "took" : "ETA", t);
+    fflush(stderr);
+    p->last_draw = now;
+}
+
+void cli_progress_start(cli_progress *p, const char *what, size_t total, size_t batches)
+{
+    memset(p, 0, sizeof *p);
+    p->what = what;
+    p->total = total;
+    p->on = batches > 1 && cli_stderr_is_terminal();
+    p->t0 = cli_now_seconds();
+    if (p->on) {
+        g_progress = p;
+        progress_draw(p, false);
+    }
+}
+
+void cli_progress_update(cli_progress *p, size_t done)
+{
+    p->done = done;
+    if (p->on)
+        progress_draw(p, false);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->on) {
+        progress_draw(p, true);
+        fputc('\n', stderr);
+        fflush(stderr);
+    }
+    if (g_progress == p)
+        g_progress = NULL;
+    p->on = false;
 }

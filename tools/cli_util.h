@@ -41,4 +41,42 @@ vitvk_context *cli_context(const cli_device_opts *o, unsigned *validation_count)
 bool cli_context_finish(vitvk_context *ctx, const unsigned *validation_count);
 /* `vit-vk-cli attention` (cli_attention.c): argv after the command name. */
 int cli_attention(int argc, char **argv);
+
+/* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, quote,
+ * CR or LF; quotes doubled). */
+void csv_field(FILE *f, const char *s);
+
+/* ---- progress bar (cli_util.c) ----
+ * One line on stderr, redrawn with \r: done/total, images/s, time left.
+ * Shown only when stderr is a terminal and the work takes more than one
+ * batch. cli_error clears the line first, so messages never mix with it. */
+typedef struct cli_progress {
+    bool on;
+    const char *what;    /* "classify", "embed" */
+    size_t total, done;
+    double t0, last_draw;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *what, size_t total, size_t batches);
+void cli_progress_update(cli_progress *p, size_t done);
+void cli_progress_end(cli_progress *p); /* final state, then a newline */
+bool cli_stderr_is_terminal(void);
+double cli_now_seconds(void);
+
+/* ---- image arguments (cli_files.c) ----
+ * Files are taken as named, whatever their extension. Directories are walked
+ * recursively in sorted name order, keeping files named *.png, *.jpg,
+ * *.jpeg (any case) and skipping hidden entries (names starting with '.')
+ * and symbolic links to directories (no cycles). A directory that cannot be
+ * read, or holds no image, is reported (cli_error) and counted in
+ * *failures; the walk goes on. */
+typedef struct cli_file_list {
+    char **paths;
+    size_t count, cap;
+} cli_file_list;
+void cli_collect_images(const char *const *args, int nargs, cli_file_list *out, int *failures);
+void cli_file_list_free(cli_file_list *l);
+
+/* config.json's "problem_type" is "multi_label_classification" (scores are
+ * then sigmoids, as transformers trains such heads). */
+bool cli_model_is_multi_label(const char *model_dir);
 #endif
