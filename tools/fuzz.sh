@@ -1,12 +1,13 @@
 #!/bin/sh
 # Builds the libFuzzer harnesses (clang, ASan + UBSan) and runs each one for
-# SECONDS on a copy of its corpus, NPARALLEL at a time. Fails on any finding
+# SECONDS on a copy of its corpus, FUZZ_JOBS at a time. Fails on any finding
 # (crash, sanitizer report, leak, timeout, out-of-memory); the input that
 # caused it is kept and its path printed.
 #   sh tools/fuzz.sh [SECONDS] [TARGET...]     (default 60 s, every target)
 # Environment: FUZZ_BUILD (build dir, default build-fuzz), FUZZ_JOBS
 # (harnesses at once, default: number of CPUs), FUZZ_OUT (where logs, new
-# inputs and findings go; default a fresh temporary directory).
+# inputs and findings go, kept; default a temporary directory, removed
+# when nothing was found). The repository's corpus is only read.
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,8 +16,10 @@ seconds=${1:-60}
 targets=${*:-"safetensors config preproc image infer"}
 build=${FUZZ_BUILD:-build-fuzz}
 jobs=${FUZZ_JOBS:-$(nproc)}
+keep=${FUZZ_OUT:+1}
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/vitvk-fuzz.XXXXXX")}
 mkdir -p "$out"
+sh tools/install-deps.sh --fuzz
 
 CC=${FUZZ_CC:-clang} cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVITVK_FUZZ=ON \
     -DVITVK_TESTS=OFF >"$out/cmake.log" || { cat "$out/cmake.log"; exit 1; }
@@ -77,3 +80,4 @@ if [ -n "$failed" ]; then
     exit 1
 fi
 echo "fuzz: no findings"
+[ -n "$keep" ] || rm -rf "$out"
