@@ -21,6 +21,11 @@ vitvk_status vk_fail(vitvk_context *ctx, vitvk_status status, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
     va_end(ap);
+    /* Names from files (architectures, paths) may hold newlines; a message
+     * is one line, as vk_errorf makes it. */
+    for (char *p = ctx->last_error; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
     if (ctx->log)
         ctx->log(ctx->log_user, VITVK_LOG_ERROR, ctx->last_error);
     return status;

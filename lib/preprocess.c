@@ -162,9 +162,11 @@ static vitvk_status read_triple(const parse_ctx *p, const cJSON *root, const cha
     float f[3];
     for (int i = 0; i < 3; i++) {
         double d = v[n == 1 ? 0 : i];
-        if (!isfinite(d) || fabs(d) > 1e30 || (nonzero && d == 0.0))
-            return bad_key(p, key, nonzero ? "must hold finite, non-zero numbers" : "must hold finite numbers");
-        f[i] = (float)d; /* both backends hold mean and std as float32 */
+        /* Both backends hold mean and std as float32, so a std that is
+         * zero only after rounding (1e-320) divides by zero all the same. */
+        f[i] = isfinite(d) && fabs(d) <= 1e30 ? (float)d : 0.0f;
+        if (!isfinite(d) || fabs(d) > 1e30 || (nonzero && f[i] == 0.0f))
+            return bad_key(p, key, nonzero ? "must hold finite numbers, non-zero in float32" : "must hold finite numbers");
     }
     memcpy(out, f, sizeof f);
     return VITVK_OK;

@@ -399,17 +399,14 @@ static vitvk_status parse_header(const char *path, st_shard *sh, const cJSON *ro
     return s;
 }
 
-static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t err_size)
+/* Validates the file held in sh->map (a mapping, or memory the caller
+ * lends) and fills sh; on failure the caller frees sh. */
+static vitvk_status shard_parse(const char *path, st_shard *sh, char *err, size_t err_size)
 {
-    memset(sh, 0, sizeof *sh);
-    vitvk_status s = plat_map_file(path, &sh->map, err, err_size);
-    if (s != VITVK_OK)
-        return s;
     const uint8_t *p = sh->map.data;
     size_t size = sh->map.size;
     if (size < 8) {
         vk_errorf(err, err_size, "%s: %zu bytes, too short for a safetensors file", path, size);
-        shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     uint64_t hlen = 0;
@@ -417,7 +414,6 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
         hlen = (hlen << 8) | p[i];
     if (hlen == 0) {
         vk_errorf(err, err_size, "%s: header length is 0", path);
-        shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     /* Checked before the size limit: a length past the end means a
@@ -426,20 +422,17 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
         vk_errorf(err, err_size,
                 "%s: header length %llu runs past the end of the file (%zu bytes); truncated?",
                 path, (unsigned long long)hlen, size);
-        shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     if (hlen > ST_MAX_HEADER_BYTES) {
         vk_errorf(err, err_size, "%s: header of %llu bytes is over the %u-byte limit", path,
                 (unsigned long long)hlen, ST_MAX_HEADER_BYTES);
-        shard_free(sh);
         return VITVK_ERR_LIMIT;
     }
     size_t hl = (size_t)hlen;
     const char *hdr = (const char *)p + 8;
     if (memchr(hdr, '\0', hl)) {
         vk_errorf(err, err_size, "%s: header contains a NUL byte", path);
-        shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     /* A private NUL-terminated copy, so cJSON never reads past the header
@@ -447,7 +440,6 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
     char *copy = malloc(hl + 1);
     if (!copy) {
         vk_errorf(err, err_size, "%s: out of memory for a %zu-byte header", path, hl);
-        shard_free(sh);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
     memcpy(copy, hdr, hl);
@@ -458,7 +450,6 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
         size_t at = end && end >= copy ? (size_t)(end - copy) : 0;
         vk_errorf(err, err_size, "%s: header is not valid JSON (error near byte %zu)", path, at);
         free(copy);
-        shard_free(sh);
         return VITVK_ERR_FORMAT;
     }
     for (const char *q = end; q < copy + hl; q++) {
@@ -467,14 +458,22 @@ static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t
                     path, (size_t)(q - copy));
             cJSON_Delete(root);
             free(copy);
-            shard_free(sh);
             return VITVK_ERR_FORMAT;
         }
     }
     const uint8_t *data = p + 8 + hl;
-    s = parse_header(path, sh, root, (uint64_t)(size - 8 - hl), data, err, err_size);
+    vitvk_status s = parse_header(path, sh, root, (uint64_t)(size - 8 - hl), data, err, err_size);
     cJSON_Delete(root);
     free(copy);
+    return s;
+}
+
+static vitvk_status shard_open(const char *path, st_shard *sh, char *err, size_t err_size)
+{
+    memset(sh, 0, sizeof *sh);
+    vitvk_status s = plat_map_file(path, &sh->map, err, err_size);
+    if (s == VITVK_OK)
+        s = shard_parse(path, sh, err, err_size);
     if (s != VITVK_OK)
         shard_free(sh);
     return s;
@@ -494,22 +493,16 @@ void st_close(st_archive *a)
     free(a);
 }
 
-vitvk_status st_open_file(const char *path, st_archive **out, char *err, size_t err_size)
+/* One shard, already validated, becomes a one-shard archive. */
+static vitvk_status archive_of_one(const char *name, st_shard *sh, st_archive **out, char *err,
+                                   size_t err_size)
 {
-    *out = NULL;
     st_archive *a = calloc(1, sizeof *a);
-    st_shard *sh = calloc(1, sizeof *sh);
-    if (!a || !sh) {
-        free(a);
+    if (!a) {
+        shard_free(sh);
         free(sh);
-        vk_errorf(err, err_size, "%s: out of memory", path);
+        vk_errorf(err, err_size, "%s: out of memory", name);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
-    }
-    vitvk_status s = shard_open(path, sh, err, err_size);
-    if (s != VITVK_OK) {
-        free(sh);
-        free(a);
-        return s;
     }
     a->shards = sh;
     a->nshards = 1;
@@ -518,6 +511,51 @@ vitvk_status st_open_file(const char *path, st_archive **out, char *err, size_t 
     sh->tensors = NULL;
     *out = a;
     return VITVK_OK;
+}
+
+vitvk_status st_open_file(const char *path, st_archive **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    st_shard *sh = calloc(1, sizeof *sh);
+    if (!sh) {
+        vk_errorf(err, err_size, "%s: out of memory", path);
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    vitvk_status s = shard_open(path, sh, err, err_size);
+    if (s != VITVK_OK) {
+        free(sh);
+        return s;
+    }
+    return archive_of_one(path, sh, out, err, err_size);
+}
+
+vitvk_status st_open_memory(const void *data, size_t size, const char *name, st_archive **out,
+                            char *err, size_t err_size)
+{
+    if (!name)
+        name = "<memory>";
+    if (!out || (!data && size)) {
+        vk_errorf(err, err_size, "%s: st_open_memory needs data and out", name);
+        if (out)
+            *out = NULL;
+        return VITVK_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    st_shard *sh = calloc(1, sizeof *sh);
+    if (!sh) {
+        vk_errorf(err, err_size, "%s: out of memory", name);
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    /* Borrowed: no impl_base, so shard_free releases nothing of it. */
+    sh->map.data = size ? data : NULL;
+    sh->map.size = size;
+    vitvk_status s = shard_parse(name, sh, err, err_size);
+    if (s != VITVK_OK) {
+        shard_free(sh);
+        free(sh);
+        return s;
+    }
+    return archive_of_one(name, sh, out, err, err_size);
 }
 
 static int valid_shard_name(const char *s)

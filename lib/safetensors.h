@@ -42,6 +42,12 @@ typedef struct st_archive st_archive;
 /* Opens one .safetensors file. */
 vitvk_status st_open_file(const char *path, st_archive **out, char *err, size_t err_size);
 
+/* Validates a safetensors file held in memory, exactly as st_open_file
+ * does. The archive borrows `data`: it must stay valid and unchanged until
+ * st_close. `name` (may be NULL) is used in messages. */
+vitvk_status st_open_memory(const void *data, size_t size, const char *name, st_archive **out,
+                            char *err, size_t err_size);
+
 /* Opens a model directory: model.safetensors if present, else
  * model.safetensors.index.json and every shard it names (shard names may not
  * contain '/' or ".."). */

@@ -9,13 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "model.h"
 #include "ops/ops.h"
 
+/* vk_errorf, not snprintf: names from the file may hold newlines, and a
+ * message is one line. */
 #define ERR(st, ...)                                   \
     do {                                               \
-        if (err && err_size)                           \
-            snprintf(err, err_size, __VA_ARGS__);      \
+        vk_errorf(err, err_size, __VA_ARGS__);         \
         status = (st);                                 \
         goto done;                                     \
     } while (0)

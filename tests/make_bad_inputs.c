@@ -143,6 +143,12 @@ static void edit_missing_tensor(cJSON *h, size_t *n)
     cJSON *e = cJSON_DetachItemFromObjectCaseSensitive(h, "vit.layernorm.bias");
     cJSON_AddItemToObject(h, "vit.layernorm.bias_renamed", e);
 }
+static void edit_no_classifier(cJSON *h, size_t *n)
+{
+    (void)n;
+    cJSON *e = cJSON_DetachItemFromObjectCaseSensitive(h, "classifier.weight");
+    cJSON_AddItemToObject(h, "classifier.weight_renamed", e);
+}
 static void edit_out_of_range(cJSON *h, size_t *n)
 {
     double b = offset(h, "classifier.bias", 0), e = offset(h, "classifier.bias", 1);
@@ -231,6 +237,25 @@ int main(int argc, char **argv)
     cJSON_ReplaceItemInObjectCaseSensitive(c, "hidden_size", cJSON_CreateNumber(100)); /* shapes disagree */
     t = cJSON_Print(c);
     config_case("config-wrong-hidden", t);
+    free(t);
+    cJSON_Delete(c);
+
+    /* a value with a newline must still give a one-line message (fuzz_config) */
+    c = cJSON_ParseWithLength((const char *)config, config_len);
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "hidden_act", cJSON_CreateString("gelu\nsecond line"));
+    t = cJSON_Print(c);
+    config_case("config-act-newline", t);
+    free(t);
+    cJSON_Delete(c);
+    /* ... and so must the loader's, which quotes the architecture when the
+     * classifier it implies is missing */
+    weights_case("config-arch-newline", edit_no_classifier, 0);
+    c = cJSON_ParseWithLength((const char *)config, config_len);
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "architectures",
+                                           cJSON_CreateStringArray((const char *[]){"X\nForImageClassification"}, 1));
+    t = cJSON_Print(c);
+    snprintf(path, sizeof path, "%s/model-config-arch-newline/config.json", out_dir);
+    spit(path, t, strlen(t));
     free(t);
     cJSON_Delete(c);
 

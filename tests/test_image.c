@@ -620,6 +620,8 @@ START_TEST(test_config_parse)
     expect_bad_key("{\"image_mean\": [0.1, 0.2]}", "image_mean");
     expect_bad_key("{\"image_mean\": [0.1, \"a\", 0.3]}", "image_mean");
     expect_bad_key("{\"image_std\": [0.5, 0, 0.5]}", "image_std");
+    /* found by fuzz_preproc: non-zero as a double, zero as float32 */
+    expect_bad_key("{\"image_std\": 1e-320}", "image_std");
     expect_bad_key("{\"image_processor_type\": 3}", "image_processor_type");
 
     preproc_config_defaults(&cfg);

@@ -12,6 +12,7 @@
 #include "cli_util.h"
 #include "half.h"
 #include "image.h"
+#include "infer_input.h"
 #include "safetensors.h"
 #include "vitvk.h"
 
@@ -969,25 +970,9 @@ static int cmd_infer(opts *o)
         cli_error("%s", err);
         return EXIT_FAIL;
     }
-    const st_tensor *t = st_find(in, o->input_name);
-    if (!t) {
-        cli_error("%s: no tensor named %s (use --input-name)", o->input, o->input_name);
-        st_close(in);
-        return EXIT_FAIL;
-    }
-    if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16) {
-        cli_error("%s: tensor %s has dtype %s; F32, F16 or BF16 expected", o->input, o->input_name,
-                  st_dtype_name(t->dtype));
-        st_close(in);
-        return EXIT_FAIL;
-    }
-    if (t->rank == 4 && t->shape[0] == 0) {
-        cli_error("%s: tensor %s holds no images (N = 0)", o->input, o->input_name);
-        st_close(in);
-        return EXIT_FAIL;
-    }
-    if (t->rank != 4) {
-        cli_error("%s: tensor %s has rank %d; N x C x H x W expected", o->input, o->input_name, t->rank);
+    const st_tensor *t;
+    if (infer_input_find(in, o->input, o->input_name, &t, err, sizeof err) != VITVK_OK) {
+        cli_error("%s", err);
         st_close(in);
         return EXIT_FAIL;
     }
@@ -1000,24 +985,39 @@ static int cmd_infer(opts *o)
         return session_close(&s, rc);
     }
     const vitvk_model_info *mi = &s.info;
-    if ((uint64_t)t->shape[1] != mi->channels || (uint64_t)t->shape[2] != mi->image_height ||
-        (uint64_t)t->shape[3] != mi->image_width) {
-        cli_error("%s: tensor %s is [%lld, %lld, %lld, %lld]; the model takes [N, %u, %u, %u]", o->input,
-                  o->input_name, (long long)t->shape[0], (long long)t->shape[1], (long long)t->shape[2],
-                  (long long)t->shape[3], mi->channels, mi->image_height, mi->image_width);
+    float *pixels = NULL;
+    if (infer_input_pixels(t, o->input, mi->channels, mi->image_height, mi->image_width, &pixels, err,
+                           sizeof err) != VITVK_OK) {
+        cli_error("%s", err);
         st_close(in);
         return session_close(&s, EXIT_FAIL);
     }
     size_t per = (size_t)mi->channels * mi->image_height * mi->image_width;
     uint32_t K = mi->num_labels, D = mi->pooled_size;
     uint32_t L = vitvk_model_hidden_state_count(s.model) - 1; /* states 0..L */
-    float *pixels = malloc(per * N * sizeof(float));
+    uint32_t AH = mi->num_heads, AT = mi->num_tokens;
+    /* The largest output per image, so that no N x size product wraps. */
+    uint64_t widest = K > D ? K : D;
+    for (uint32_t l = 0; o->hidden_states && l <= L; l++) {
+        uint32_t ht, hd;
+        vitvk_model_hidden_state_shape(s.model, l, &ht, &hd);
+        if ((uint64_t)ht * hd > widest)
+            widest = (uint64_t)ht * hd;
+    }
+    if (o->attentions && (uint64_t)AH * AT > widest)
+        widest = (uint64_t)AH * AT;
+    if (N > SIZE_MAX / sizeof(float) / widest) {
+        cli_error("%s: %llu images need more output memory than can be addressed", o->input,
+                  (unsigned long long)N);
+        free(pixels);
+        st_close(in);
+        return session_close(&s, EXIT_FAIL);
+    }
     float *logits = K ? malloc((size_t)N * K * sizeof(float)) : NULL;
     float *pooled = malloc((size_t)N * D * sizeof(float));
     float **hidden = o->hidden_states ? calloc(L + 1, sizeof *hidden) : NULL;
-    uint32_t AH = mi->num_heads, AT = mi->num_tokens;
     float *attn = o->attentions ? malloc((size_t)N * AH * AT * sizeof(float)) : NULL;
-    bool oom = !pixels || (K && !logits) || !pooled || (o->hidden_states && !hidden) || (o->attentions && !attn);
+    bool oom = (K && !logits) || !pooled || (o->hidden_states && !hidden) || (o->attentions && !attn);
     for (uint32_t l = 0; !oom && hidden && l <= L; l++) {
         uint32_t ht, hd;
         vitvk_model_hidden_state_shape(s.model, l, &ht, &hd);
@@ -1025,10 +1025,6 @@ static int cmd_infer(opts *o)
     }
     if (oom) {
         cli_error("out of memory for %llu images", (unsigned long long)N);
-        rc = EXIT_FAIL;
-    }
-    if (rc == 0 && st_to_f32(t, pixels, err, sizeof err) != VITVK_OK) {
-        cli_error("%s", err);
         rc = EXIT_FAIL;
     }
     for (uint64_t i = 0; rc == 0 && i < N; i += batch) {
