@@ -3,7 +3,8 @@
  *
  * timm does not write the model's sizes: they follow from the architecture
  * name (the table below mirrors timm's model definitions), then model_args
- * may override them. pretrained_cfg gives the eval preprocessing. */
+ * may override them. pretrained_cfg gives the eval preprocessing
+ * (preproc_timm.c). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -99,60 +100,6 @@ static int opt_bool(const cJSON *o, const char *key, bool *out)
         return -1;
     *out = cJSON_IsTrue(v);
     return 1;
-}
-
-static vitvk_status parse_preproc(const cJSON *pc, const vit_config *c, const char *path, preproc_config *pp,
-                                  char *err, size_t err_size)
-{
-    preproc_config_defaults(pp);
-    snprintf(pp->processor_type, sizeof pp->processor_type, "timm");
-    /* timm's eval transform: resize the shorter side to size / crop_pct,
-     * center-crop to size, then normalise. */
-    double crop_pct = 0.9;
-    const cJSON *cp = cJSON_GetObjectItemCaseSensitive(pc, "crop_pct");
-    if (cp) {
-        if (!cJSON_IsNumber(cp) || !(cp->valuedouble > 0.05 && cp->valuedouble <= 1.0))
-            FAIL(VITVK_ERR_FORMAT, "%s: pretrained_cfg.crop_pct must be a number in (0.05, 1]", path);
-        crop_pct = cp->valuedouble;
-    }
-    const cJSON *interp = cJSON_GetObjectItemCaseSensitive(pc, "interpolation");
-    pp->resample = IMG_BICUBIC;
-    if (cJSON_IsString(interp)) {
-        if (strcmp(interp->valuestring, "bilinear") == 0)
-            pp->resample = IMG_BILINEAR;
-        else if (strcmp(interp->valuestring, "nearest") == 0)
-            pp->resample = IMG_NEAREST;
-        else if (strcmp(interp->valuestring, "bicubic") != 0)
-            FAIL(VITVK_ERR_UNSUPPORTED, "%s: pretrained_cfg.interpolation \"%.20s\" is not supported", path,
-                 interp->valuestring);
-    }
-    pp->do_resize = 1;
-    pp->size_height = pp->size_width = 0;
-    pp->shortest_edge = (uint32_t)floor(c->image_h / crop_pct);
-    pp->do_center_crop = 1;
-    pp->crop_height = c->image_h;
-    pp->crop_width = c->image_w;
-    pp->do_rescale = 1;
-    pp->rescale_factor = 1.0 / 255.0;
-    pp->do_normalize = 1;
-    const char *keys[2] = {"mean", "std"};
-    float *dst[2] = {pp->image_mean, pp->image_std};
-    float defaults[2][3] = {{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
-    for (int k = 0; k < 2; k++) {
-        memcpy(dst[k], defaults[k], sizeof defaults[k]);
-        const cJSON *a = cJSON_GetObjectItemCaseSensitive(pc, keys[k]);
-        if (!a)
-            continue;
-        if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 3)
-            FAIL(VITVK_ERR_FORMAT, "%s: pretrained_cfg.%s must be three numbers", path, keys[k]);
-        for (int i = 0; i < 3; i++) {
-            const cJSON *v = cJSON_GetArrayItem(a, i);
-            if (!cJSON_IsNumber(v) || (k == 1 && !(v->valuedouble > 0)))
-                FAIL(VITVK_ERR_FORMAT, "%s: pretrained_cfg.%s must be three numbers (std > 0)", path, keys[k]);
-            dst[k][i] = (float)v->valuedouble;
-        }
-    }
-    return VITVK_OK;
 }
 
 vitvk_status timm_config_parse(const cJSON *root, const char *path, vit_config *c, char *err, size_t err_size)
@@ -255,5 +202,12 @@ vitvk_status timm_config_parse(const cJSON *root, const char *path, vit_config *
     if (pc && !cJSON_IsObject(pc))
         FAIL(VITVK_ERR_FORMAT, "%s: \"pretrained_cfg\" must be an object", path);
     c->has_preproc = true;
-    return parse_preproc(pc, c, path, &c->preproc, err, err_size);
+    /* timm's eval transform (preproc_timm.c); an absent pretrained_cfg means
+     * timm's defaults. */
+    cJSON *empty = pc ? NULL : cJSON_CreateObject();
+    if (!pc && !empty)
+        FAIL(VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    vitvk_status st = preproc_config_from_timm_json(pc ? (const void *)pc : empty, path, &c->preproc, err, err_size);
+    cJSON_Delete(empty);
+    return st;
 }

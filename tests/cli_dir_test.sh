@@ -6,7 +6,13 @@
 # embed's files and --normalize, and embed = infer's pooled output.
 #   cli_dir_test.sh CLI COMPARE_TENSORS DATA_DIR MODEL_DIR WORK_DIR
 set -u
-cli=$1 compare=$2 data=$3 model=$4 work=$5
+cli_bin=$1 compare_bin=$2 data=$3 model=$4 work=$5
+# In the sanitizer build ctest preloads the ASan runtime; keep it for our own
+# programs only (LeakSanitizer fails coreutils such as mkdir -p).
+preload=${LD_PRELOAD:-}
+unset LD_PRELOAD
+cli() { LD_PRELOAD=$preload "$cli_bin" "$@"; }
+compare() { LD_PRELOAD=$preload "$compare_bin" "$@"; }
 rm -rf "$work" && mkdir -p "$work" || exit 1
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
@@ -36,7 +42,7 @@ total=$(find "$tree" -name '*.png' ! -name '.*' | wc -l)
 check "the tree holds 400 images, one corrupt ($total)" [ "$total" -eq 400 ]
 
 # classify, stderr a file: no progress line, one error line, 399 results
-"$cli" classify --model "$model" --batch 50 --json "$tree" >"$work/out.jsonl" 2>"$work/err"
+cli classify --model "$model" --batch 50 --json "$tree" >"$work/out.jsonl" 2>"$work/err"
 rc=$?
 check "classify DIR exits 1 (exit $rc)" [ "$rc" -eq 1 ]
 check "399 JSON lines ($(wc -l <"$work/out.jsonl"))" [ "$(wc -l <"$work/out.jsonl")" -eq 399 ]
@@ -53,7 +59,8 @@ check "the two samples are right" [ "$(grep -c '3-three.png", "top": \[{"index":
 
 # the same under a terminal: script(1) gives the command a pty for stderr
 if script -qec true /dev/null >/dev/null 2>&1; then
-    script -qec "'$cli' classify --model '$model' --batch 50 --json '$tree' >'$work/tty.jsonl'" "$work/typescript" \
+    script -qec "LD_PRELOAD='$preload' '$cli_bin' classify --model '$model' --batch 50 --json '$tree' >'$work/tty.jsonl'" \
+        "$work/typescript" \
         >/dev/null 2>&1
     rc=$?
     tr '\r' '\n' <"$work/typescript" >"$work/tty.txt"
@@ -66,7 +73,8 @@ if script -qec true /dev/null >/dev/null 2>&1; then
     esc=$(printf '\033')
     check "the error line clears the progress line and stands on its own" \
         [ "$(grep -c "^$esc\\[Kvit-vk-cli: .*broken.png[^#]*\$" "$work/tty.txt")" -eq 1 ]
-    script -qec "'$cli' classify --model '$model' --batch 16 --json '$model/samples' >/dev/null" "$work/typescript1" \
+    script -qec "LD_PRELOAD='$preload' '$cli_bin' classify --model '$model' --batch 16 --json '$model/samples' >/dev/null" \
+        "$work/typescript1" \
         >/dev/null 2>&1
     check "no progress line for a single batch" [ "$(grep -c 'images/s' "$work/typescript1")" -eq 0 ]
 else
@@ -74,47 +82,47 @@ else
 fi
 
 # --csv and --threshold
-"$cli" classify --model "$model" --top-k 2 --threshold 0.5 --csv "$model/samples" >"$work/out.csv" 2>"$work/err"
+cli classify --model "$model" --top-k 2 --threshold 0.5 --csv "$model/samples" >"$work/out.csv" 2>"$work/err"
 check "csv: header and 10 rows" [ "$(head -1 "$work/out.csv")" = "file,label_1,index_1,score_1,label_2,index_2,score_2,tags" \
     -a "$(wc -l <"$work/out.csv")" -eq 11 ]
 check "csv: seven tagged seven" [ "$(grep -c '7-seven.png,seven,7,[0-9.e-]*,[a-z]*,[0-9]*,[0-9.e-]*,seven$' "$work/out.csv")" -eq 1 ]
-"$cli" classify --model "$model" --threshold 0.0001 --json "$model/samples/7-seven.png" >"$work/t.jsonl" 2>"$work/err"
+cli classify --model "$model" --threshold 0.0001 --json "$model/samples/7-seven.png" >"$work/t.jsonl" 2>"$work/err"
 check "json: tags with a low threshold list several labels, best first" \
     [ "$(grep -c '"tags": \[{"index": 7, "label": "seven", "score": [0-9.e-]*}, {' "$work/t.jsonl")" -eq 1 ]
-"$cli" classify --model "$model" --threshold 0.5 --scores sigmoid "$model/samples/7-seven.png" >"$work/t.txt" 2>"$work/err"
+cli classify --model "$model" --threshold 0.5 --scores sigmoid "$model/samples/7-seven.png" >"$work/t.txt" 2>"$work/err"
 check "table: tags line (sigmoid scores)" [ "$(grep -c '^  tags: seven' "$work/t.txt")" -eq 1 ]
 
 # embed: 399 rows, the sidecar names them, exit 1 for the corrupt file
-"$cli" embed --model "$model" --batch 64 --output "$work/emb.safetensors" "$tree" >"$work/out" 2>"$work/err"
+cli embed --model "$model" --batch 64 --output "$work/emb.safetensors" "$tree" >"$work/out" 2>"$work/err"
 rc=$?
 check "embed DIR exits 1 (exit $rc), reports broken.png" [ "$rc" -eq 1 -a "$(grep -c 'broken.png' "$work/err")" -eq 1 ]
 check "embed sidecar emb.jsonl has 399 lines" [ "$(wc -l <"$work/emb.jsonl")" -eq 399 ]
 check "sidecar lines are {index, file}" [ "$(sed -n '399p' "$work/emb.jsonl" | grep -c '^{"index": 398, "file": ".*7-seven.png"}$')" -eq 1 ]
-"$cli" embed --model "$model" --normalize --output "$work/unit.safetensors" "$model/samples" 2>"$work/err"
+cli embed --model "$model" --normalize --output "$work/unit.safetensors" "$model/samples" 2>"$work/err"
 check "embed --normalize exits 0" [ $? -eq 0 ]
-res=$("$compare" --unit-rows "$work/unit.safetensors" embeddings) && ok "$res" || bad "unit rows: $res"
+res=$(compare --unit-rows "$work/unit.safetensors" embeddings) && ok "$res" || bad "unit rows: $res"
 # embed = preprocess + infer's pooled output
-"$cli" embed --model "$model" --output "$work/e.safetensors" "$model"/samples/*.png 2>"$work/err" &&
-    "$cli" preprocess --model "$model" --output "$work/px.safetensors" "$model"/samples/*.png 2>>"$work/err" &&
-    "$cli" infer --model "$model" --input "$work/px.safetensors" --output "$work/inf.safetensors" 2>>"$work/err"
-res=$("$compare" "$work/e.safetensors" "$work/inf.safetensors" embeddings=pooled 0 2>&1) &&
+cli embed --model "$model" --output "$work/e.safetensors" "$model"/samples/*.png 2>"$work/err" &&
+    cli preprocess --model "$model" --output "$work/px.safetensors" "$model"/samples/*.png 2>>"$work/err" &&
+    cli infer --model "$model" --input "$work/px.safetensors" --output "$work/inf.safetensors" 2>>"$work/err"
+res=$(compare "$work/e.safetensors" "$work/inf.safetensors" embeddings=pooled 0 2>&1) &&
     ok "embed equals preprocess + infer: $res" || { bad "embed equals preprocess + infer: $res"; cat "$work/err"; }
 
 # --backend pil on classify: the digits are 32x32 already (no resize), so the
 # two backends differ only in float rounding and agree on every top label
-"$cli" classify --model "$model" --backend pil --top-k 1 --json "$model/samples" >"$work/pil.jsonl" 2>"$work/err" &&
-    "$cli" classify --model "$model" --top-k 1 --json "$model/samples" >"$work/tv.jsonl" 2>>"$work/err"
+cli classify --model "$model" --backend pil --top-k 1 --json "$model/samples" >"$work/pil.jsonl" 2>"$work/err" &&
+    cli classify --model "$model" --top-k 1 --json "$model/samples" >"$work/tv.jsonl" 2>>"$work/err"
 check "classify --backend pil: same labels as torchvision" \
     [ "$(sed 's/"score": [^}]*//' "$work/pil.jsonl" | md5sum)" = "$(sed 's/"score": [^}]*//' "$work/tv.jsonl" | md5sum)" \
       -a "$(wc -l <"$work/pil.jsonl")" -eq 10 ]
 
 # every subcommand's --help: exit 0, on stdout, with an example
 for c in classify embed preprocess infer bench devices; do
-    "$cli" $c --help >"$work/help" 2>"$work/err"
+    cli $c --help >"$work/help" 2>"$work/err"
     rc=$?
     check "$c --help (exit $rc) shows an example" [ "$rc" -eq 0 -a ! -s "$work/err" -a "$(grep -c '^examples*:' "$work/help")" -eq 1 ]
 done
-"$cli" --help >"$work/help" 2>&1
+cli --help >"$work/help" 2>&1
 check "vit-vk-cli --help lists embed and preprocess" [ "$(grep -c '^  embed \|^  preprocess ' "$work/help")" -eq 2 ]
 
 echo "$passed passed, $failed failed"

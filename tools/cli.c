@@ -469,6 +469,7 @@ static int run_images(session *s, const cli_file_list *files, uint32_t batch, co
                 rc = EXIT_FAIL;
                 break;
             }
+            cli_progress_clear(&bar); /* stdout may be the same terminal */
             for (uint32_t j = 0; j < n; j++)
                 emit(user, names[j], logits ? logits + (size_t)K * j : NULL, pooled ? pooled + (size_t)D * j : NULL);
             fflush(stdout);

@@ -202,6 +202,14 @@ void cli_progress_update(cli_progress *p, size_t done)
         progress_draw(p, false);
 }
 
+void cli_progress_clear(cli_progress *p)
+{
+    if (p->on) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}
+
 void cli_progress_end(cli_progress *p)
 {
     if (p->on) {

@@ -58,6 +58,7 @@ typedef struct cli_progress {
 } cli_progress;
 void cli_progress_start(cli_progress *p, const char *what, size_t total, size_t batches);
 void cli_progress_update(cli_progress *p, size_t done);
+void cli_progress_clear(cli_progress *p); /* blank the line (before output that may share the terminal) */
 void cli_progress_end(cli_progress *p); /* final state, then a newline */
 bool cli_stderr_is_terminal(void);
 double cli_now_seconds(void);
