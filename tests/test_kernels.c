@@ -305,6 +305,27 @@ END_TEST
 
 /* ---- attention --------------------------------------------------- */
 
+/* Reference attention probabilities of query row t of image b, head hh,
+ * from qkv [N*T][3D] (head size hd): p[j] for j < T, in double. */
+static void ref_probs_row(const float *QKV, uint32_t T, uint32_t D, uint32_t hd, uint32_t b, uint32_t hh, uint32_t t,
+                          double *p)
+{
+    const float *q = QKV + ((size_t)b * T + t) * 3 * D + hh * hd;
+    double m = -INFINITY, sum = 0;
+    for (uint32_t j = 0; j < T; j++) {
+        const float *k = QKV + ((size_t)b * T + j) * 3 * D + D + hh * hd;
+        double d = 0;
+        for (uint32_t e = 0; e < hd; e++)
+            d += (double)q[e] * k[e];
+        p[j] = d / sqrt((double)hd);
+        m = p[j] > m ? p[j] : m;
+    }
+    for (uint32_t j = 0; j < T; j++)
+        sum += (p[j] = exp(p[j] - m));
+    for (uint32_t j = 0; j < T; j++)
+        p[j] /= sum;
+}
+
 static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool f16)
 {
     harness h;
@@ -326,23 +347,11 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool 
     for (uint32_t b = 0; b < N; b++)
         for (uint32_t hh = 0; hh < H; hh++)
             for (uint32_t t = 0; t < T; t++) {
-                const float *q = QKV + ((size_t)b * T + t) * 3 * D + hh * hd;
-                double m = -INFINITY, sum = 0;
-                for (uint32_t j = 0; j < T; j++) {
-                    const float *k = QKV + ((size_t)b * T + j) * 3 * D + D + hh * hd;
-                    double d = 0;
-                    for (uint32_t e = 0; e < hd; e++)
-                        d += (double)q[e] * k[e];
-                    s[j] = d / sqrt((double)hd);
-                    if (s[j] > m)
-                        m = s[j];
-                }
-                for (uint32_t j = 0; j < T; j++)
-                    sum += (s[j] = exp(s[j] - m));
+                ref_probs_row(QKV, T, D, hd, b, hh, t, s);
                 for (uint32_t j = 0; j < T; j++) {
                     const float *v = QKV + ((size_t)b * T + j) * 3 * D + 2 * D + hh * hd;
                     for (uint32_t e = 0; e < hd; e++)
-                        ref[((size_t)b * T + t) * D + hh * hd + e] += s[j] / sum * v[e];
+                        ref[((size_t)b * T + t) * D + hh * hd + e] += s[j] * v[e];
                 }
             }
     expect_close("attention", O, ref, (size_t)N * T * D, f16 ? 1e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
@@ -371,20 +380,9 @@ static void attn_probs_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, uint
     for (uint32_t b = 0; b < N; b++)
         for (uint32_t hh = 0; hh < H; hh++)
             for (uint32_t t = 0; t < rows; t++) {
-                const float *q = QKV + ((size_t)b * T + t) * 3 * D + hh * hd;
-                double m = -INFINITY, sum = 0;
-                for (uint32_t j = 0; j < T; j++) {
-                    const float *k = QKV + ((size_t)b * T + j) * 3 * D + D + hh * hd;
-                    double d = 0;
-                    for (uint32_t e = 0; e < hd; e++)
-                        d += (double)q[e] * k[e];
-                    s[j] = d / sqrt((double)hd);
-                    m = s[j] > m ? s[j] : m;
-                }
+                ref_probs_row(QKV, T, D, hd, b, hh, t, s);
                 for (uint32_t j = 0; j < T; j++)
-                    sum += (s[j] = exp(s[j] - m));
-                for (uint32_t j = 0; j < T; j++)
-                    ref[(((size_t)b * H + hh) * rows + t) * T + j] = s[j] / sum;
+                    ref[(((size_t)b * H + hh) * rows + t) * T + j] = s[j];
             }
     expect_close("attention probabilities", P, ref, np, 1e-6, f16 ? 1e-3 : 1e-5);
     free(QKV), free(P), free(ref), free(s);
