@@ -104,6 +104,12 @@ typedef void (*vitvk_log_fn)(void *user, vitvk_log_level level, const char *mess
 
 typedef struct vitvk_context vitvk_context;
 
+typedef enum vitvk_kernel_family {
+    VITVK_KERNELS_AUTO = 0,
+    VITVK_KERNELS_CPU = 1,
+    VITVK_KERNELS_GPU = 2
+} vitvk_kernel_family;
+
 typedef struct vitvk_context_desc {
     /* Which device when the library creates its own: -1 or 0 with
      * pick_device_index == 0 both mean "best": first discrete GPU, else
@@ -111,6 +117,12 @@ typedef struct vitvk_context_desc {
      * device_index literally (the order of vitvk_enumerate_devices). */
     int use_device_index;
     uint32_t device_index;
+    /* Which kernel family to use: AUTO picks by device type (CPU devices
+     * get the texel-fetch, register-blocked kernels that suit llvmpipe;
+     * GPUs get shared-memory tiles). Forcing one is for tests and for
+     * comparing kernels with `vit-vk-cli bench --kernels`; results agree
+     * within each precision's tolerance either way. */
+    vitvk_kernel_family kernels;
     /* Enable VK_LAYER_KHRONOS_validation (when installed). Validation
      * messages of severity warning or error go to `log` and are counted in
      * vitvk_context_validation_errors(). Default 0. */

@@ -568,6 +568,10 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         return VITVK_ERR_INVALID_ARGUMENT;
     }
     *out = NULL;
+    if ((unsigned)desc.kernels > VITVK_KERNELS_GPU) {
+        vk_errorf(err, err_size, "unknown kernel family %d", (int)desc.kernels);
+        return VITVK_ERR_INVALID_ARGUMENT;
+    }
     vitvk_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
         vk_errorf(err, err_size, "%s", "out of host memory");
@@ -575,6 +579,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
     }
     ctx->log = desc.log;
     ctx->log_user = desc.log_user;
+    ctx->kernel_family = desc.kernels;
     vitvk_status st = VITVK_OK;
     char msg[VK_ERR_SIZE] = "";
 

@@ -21,7 +21,9 @@ typedef struct vk_kernel vk_kernel;
 typedef enum vk_shader_id {
     SH_GEMM,
     SH_GEMM_W16,
-    SH_GEMM_TEXEL,    /* A and W read as vec4 texels (uniform texel buffers) */      /* fp16 variant: only W is half (A and C fp32) */
+    SH_GEMM_TEXEL,    /* A and W read as vec4 texels (uniform texel buffers) */
+    SH_GEMM_TILED,    /* shared-memory tiles (GPUs) */
+    SH_GEMM_TILED_W16,      /* fp16 variant: only W is half (A and C fp32) */
     SH_LAYERNORM,
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
     SH_LAYERNORM_TEXEL,     /* x, gamma, beta as vec4 texels (D, stride % 4 == 0) */
@@ -80,6 +82,7 @@ struct vitvk_context {
 
     vitvk_log_fn log;
     void *log_user;
+    vitvk_kernel_family kernel_family; /* AUTO, or forced by the caller */
     char last_error[VK_ERR_SIZE];
 };
 

@@ -62,7 +62,7 @@ static double max_abs_diff(const float *a, const float *b, size_t n)
 
 /* Runs one model directory in one precision and compares everything the
  * reference has. */
-static void check_model(const char *rel, vitvk_precision prec)
+static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel_family kernels)
 {
     char dir[1024], refpath[1100], err[1024];
     snprintf(dir, sizeof dir, "%s/%s", data_dir(), rel);
@@ -74,7 +74,7 @@ static void check_model(const char *rel, vitvk_precision prec)
     ck_assert_ptr_nonnull(pixels);
     uint32_t N = (uint32_t)pt->shape[0];
 
-    vitvk_context_desc cd = {.enable_validation = 1, .log = count_validation};
+    vitvk_context_desc cd = {.enable_validation = 1, .log = count_validation, .kernels = kernels};
     vitvk_context *ctx;
     ck_assert_msg(vitvk_context_create(&cd, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
     vitvk_model_desc md = {.precision = prec};
@@ -178,6 +178,32 @@ static const char *const cases[] = {
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
+static void check_model(const char *rel, vitvk_precision prec)
+{
+    check_model_with(rel, prec, VITVK_KERNELS_AUTO);
+}
+
+/* The GPU kernel family (shared-memory tiles) on whatever device runs the
+ * tests, lavapipe included: the shared fixtures and the odd shapes (K not
+ * a multiple of 4, head size 15, partial tiles). */
+static const char *const gpu_cases[] = {
+    "fixtures/vit-tiny",
+    "fixtures/deit-tiny-distilled",
+    "fixtures/beit-tiny",
+    "fixtures/swin-tiny",
+    "vit-extra/p8-h60-noqkvbias",
+    "vit-extra/p16-bf16-quickgelu",
+    "family-extra/timm-avg-reg-ls",
+    "swin-extra/swin-3stage-odd",
+};
+#define NGPU (int)(sizeof gpu_cases / sizeof gpu_cases[0])
+
+START_TEST(gpu_fp32) { check_model_with(gpu_cases[_i], VITVK_PRECISION_FP32, VITVK_KERNELS_GPU); }
+END_TEST
+
+START_TEST(gpu_fp16) { check_model_with(gpu_cases[_i], VITVK_PRECISION_FP16, VITVK_KERNELS_GPU); }
+END_TEST
+
 START_TEST(fp32) { check_model(cases[_i], VITVK_PRECISION_FP32); }
 END_TEST
 
@@ -224,14 +250,22 @@ START_TEST(partial_batch)
 }
 END_TEST
 
-int main(void)
+/* `test_e2e` checks every case with the kernels the device would pick;
+ * `test_e2e gpu` checks the GPU kernel family on a representative subset
+ * (a separate ctest, since on lavapipe shared memory is slow). */
+int main(int argc, char **argv)
 {
     Suite *s = suite_create("end-to-end");
     TCase *tc = tcase_create("transformers");
     tcase_set_timeout(tc, 600);
-    tcase_add_loop_test(tc, fp32, 0, NCASES);
-    tcase_add_loop_test(tc, fp16, 0, NCASES);
-    tcase_add_test(tc, partial_batch);
+    if (argc > 1 && strcmp(argv[1], "gpu") == 0) {
+        tcase_add_loop_test(tc, gpu_fp32, 0, NGPU);
+        tcase_add_loop_test(tc, gpu_fp16, 0, NGPU);
+    } else {
+        tcase_add_loop_test(tc, fp32, 0, NCASES);
+        tcase_add_loop_test(tc, fp16, 0, NCASES);
+        tcase_add_test(tc, partial_batch);
+    }
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

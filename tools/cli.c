@@ -32,7 +32,7 @@ static const char *usage_text =
     "  bench --model DIR [--batch N] [--json]  time the forward pass\n"
     "  attention --model DIR IMAGE --output map.png  where the [CLS] token looks\n"
     "\n"
-    "common options: --device N, --precision auto|fp32|fp16\n"
+    "common options: --device N, --precision auto|fp32|fp16, --kernels auto|cpu|gpu\n"
     "run `vit-vk-cli <command> --help` for a command's options and an example.\n";
 
 static const char *classify_help =
@@ -220,6 +220,18 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
             NEED_VALUE();
             if (!parse_precision(val, &o->dev.precision)) {
                 cli_error("%s --precision: \"%s\" is not auto, fp32 or fp16", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--kernels") == 0) {
+            NEED_VALUE();
+            if (strcmp(val, "auto") == 0)
+                o->dev.kernels = VITVK_KERNELS_AUTO;
+            else if (strcmp(val, "cpu") == 0)
+                o->dev.kernels = VITVK_KERNELS_CPU;
+            else if (strcmp(val, "gpu") == 0)
+                o->dev.kernels = VITVK_KERNELS_GPU;
+            else {
+                cli_error("%s --kernels: \"%s\" is not auto, cpu or gpu", cmd, val);
                 return EXIT_USAGE;
             }
         } else if (strcmp(a, "--batch") == 0) {

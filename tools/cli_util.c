@@ -94,6 +94,7 @@ vitvk_context *cli_context(const cli_device_opts *o, unsigned *validation_count)
     vitvk_context_desc d = {0};
     d.use_device_index = o->have_device;
     d.device_index = o->device;
+    d.kernels = o->kernels;
     d.enable_validation = validation_wanted();
     d.log = log_to_stderr;
     d.log_user = validation_count;

@@ -31,6 +31,7 @@ typedef struct cli_device_opts {
     bool have_device;
     uint32_t device;
     vitvk_precision precision;
+    vitvk_kernel_family kernels; /* --kernels auto|cpu|gpu */
 } cli_device_opts;
 
 /* Creates the context; prints the error and returns NULL on failure.

@@ -32,6 +32,20 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
             gemm_cost(p, g, fp16);
         return st;
     }
+    if (t->gemm_tiled) {
+        vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_TILED_W16 : SH_GEMM_TILED, fp16, &k);
+        if (st != VITVK_OK)
+            return st;
+        uint32_t spec[9] = {t->tiled_wg, t->tiled_bm, t->tiled_bn, t->tiled_bk, t->tiled_tm, t->tiled_tn,
+                            (uint32_t)g->act, g->bias != NULL, g->res != NULL};
+        uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
+        const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
+        st = vk_program_add(p, k, spec, 9, bufs, 5, 1u << 4, push, sizeof push, vk_div_up(g->N, t->tiled_bn),
+                            vk_div_up(g->M, t->tiled_bm), 1, label);
+        if (st == VITVK_OK)
+            gemm_cost(p, g, fp16);
+        return st;
+    }
     vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM, fp16, &k);
     if (st != VITVK_OK)
         return st;
