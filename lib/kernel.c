@@ -38,6 +38,7 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER_T(SH_LAYERNORM_TEXEL_O32, layernorm_texel, f32, o32, 4, 24, 0x7),
     SHADER(SH_ATTENTION, attention, f32, f16, 3, 24),
     SHADER_T(SH_ATTENTION_TEXEL, attention_texel, f32, f16, 3, 24, 0x1),
+    SHADER(SH_ATTENTION_FLASH, attention_flash, f32, f16, 3, 24),
     SHADER(SH_CLS_ATTENTION, cls_attention, f32, f16, 3, 20),
     SHADER(SH_PATCHIFY, patchify, f32, f16, 2, 24),
     SHADER(SH_EMBED, embed, f32, f16, 4, 16),

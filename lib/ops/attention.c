@@ -10,19 +10,33 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
 {
     vk_kernel *k;
     uint32_t hd = D / H;
-    bool texel = t->attn_texel && hd % 4 == 0;
-    vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_ATTENTION_TEXEL : SH_ATTENTION, fp16, &k);
-    if (st != VITVK_OK)
-        return st;
-    uint32_t spec[3] = {t->attn_wg, hd, score_bias != NULL};
     float scale = 1.0f / sqrtf((float)hd);
     uint32_t push[6] = {T, H, D, 0, 0, 0};
     memcpy(&push[4], &scale, 4);
     /* without a bias the binding is never read: bind the output */
     const vk_buffer *bufs[3] = {qkv, out, score_bias ? score_bias : out};
+    uint64_t flops = 4ull * N * H * T * T * hd, bytes = (fp16 ? 2ull : 4ull) * N * T * 4 * D;
+    /* The key and value tiles must fit in shared memory (fp32). */
+    uint64_t smem = (uint64_t)t->attn_bkv * (2 * hd + 1) * 4;
+    if (t->attn_flash && smem <= p->ctx->caps.shared_memory) {
+        vitvk_status st = vk_kernel_get(p->ctx, SH_ATTENTION_FLASH, fp16, &k);
+        if (st != VITVK_OK)
+            return st;
+        uint32_t spec[4] = {t->attn_wg, hd, score_bias != NULL, t->attn_bkv};
+        st = vk_program_add(p, k, spec, 4, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N,
+                            label);
+        if (st == VITVK_OK)
+            vk_program_set_cost(p, flops, bytes);
+        return st;
+    }
+    bool texel = t->attn_texel && hd % 4 == 0;
+    vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_ATTENTION_TEXEL : SH_ATTENTION, fp16, &k);
+    if (st != VITVK_OK)
+        return st;
+    uint32_t spec[3] = {t->attn_wg, hd, score_bias != NULL};
     vitvk_status st_add = vk_program_add(p, k, spec, 3, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N, label);
     if (st_add == VITVK_OK)
-        vk_program_set_cost(p, 4ull * N * H * T * T * hd, (fp16 ? 2ull : 4ull) * N * T * 4 * D);
+        vk_program_set_cost(p, flops, bytes);
     return st_add;
 }
 

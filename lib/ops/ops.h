@@ -33,6 +33,8 @@ typedef struct vk_tuning {
     bool norm_texel;     /* texel-buffer LayerNorm where D and the stride % 4 == 0 */
     uint32_t attn_wg;
     bool attn_texel;     /* texel-buffer attention where the head size % 4 == 0 */
+    bool attn_flash;     /* GPUs: keys and values through shared memory, attn_bkv rows at a time */
+    uint32_t attn_bkv;
     uint32_t elem_wg;    /* elementwise kernels */
 } vk_tuning;
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
