@@ -160,6 +160,37 @@ static vitvk_device_type map_type(VkPhysicalDeviceType t)
     }
 }
 
+/* Whether the device lists the one cooperative-matrix shape the GEMM uses
+ * (16x16x16, fp16 A and B, fp32 C and D, subgroup scope) for compute. */
+static bool coopmat_nv_shape(const vk_instance_table *vki, VkPhysicalDevice pd)
+{
+    if (!vki->vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
+        return false;
+    VkPhysicalDeviceCooperativeMatrixPropertiesNV cmp = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
+    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &cmp};
+    vki->vkGetPhysicalDeviceProperties2(pd, &p2);
+    if (!(cmp.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
+        return false;
+    uint32_t n = 0;
+    if (vki->vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, NULL) != VK_SUCCESS || n == 0)
+        return false;
+    VkCooperativeMatrixPropertiesNV *props = calloc(n, sizeof *props);
+    if (!props)
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        props[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
+    bool found = false;
+    if (vki->vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++)
+            found = props[i].MSize == 16 && props[i].NSize == 16 && props[i].KSize == 16 &&
+                    props[i].AType == VK_COMPONENT_TYPE_FLOAT16_NV && props[i].BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+                    props[i].CType == VK_COMPONENT_TYPE_FLOAT32_NV && props[i].DType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+                    props[i].scope == VK_SCOPE_SUBGROUP_NV;
+    free(props);
+    return found;
+}
+
 /* What a physical device offers, for listing and for the context. */
 typedef struct probe {
     vitvk_device_info info;
@@ -202,12 +233,17 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
         m3.pNext = &drv;
     vki->vkGetPhysicalDeviceProperties2(pd, &p2);
 
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cmf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
     VkPhysicalDevice16BitStorageFeatures f16s = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
     VkPhysicalDeviceShaderFloat16Int8Features f16a = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
     f2.pNext = &f16s;
     if (out->ext_float16)
         f16s.pNext = &f16a;
+    if (out->info.cooperative_matrix_nv) {
+        cmf.pNext = f2.pNext;
+        f2.pNext = &cmf;
+    }
     vki->vkGetPhysicalDeviceFeatures2(pd, &f2);
     free(exts);
 
@@ -252,6 +288,8 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     c->type = props.deviceType;
     c->vendor_id = props.vendorID;
     c->timestamp_period = props.limits.timestampPeriod;
+    c->coopmat_nv = cmf.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && sub.subgroupSize == 32 &&
+                    coopmat_nv_shape(vki, pd);
     return api >= VK_API_VERSION_1_1;
 }
 
@@ -498,6 +536,8 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
     uint32_t ne = 0;
     if (p->ext_portability)
         exts[ne++] = "VK_KHR_portability_subset";
+    if (p->caps.coopmat_nv)
+        exts[ne++] = "VK_NV_cooperative_matrix";
     if (api < VK_API_VERSION_1_2 && p->caps.fp16_arith)
         exts[ne++] = "VK_KHR_shader_float16_int8";
 
@@ -510,7 +550,13 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
         .storageBuffer16BitAccess = p->caps.storage16,
         .pNext = p->caps.fp16_arith ? &f16a : NULL,
     };
-    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f16s};
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cmf = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
+        .cooperativeMatrix = VK_TRUE,
+        .pNext = &f16s,
+    };
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                    .pNext = p->caps.coopmat_nv ? (void *)&cmf : (void *)&f16s};
     VkDeviceCreateInfo dci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .pNext = &f2,
@@ -611,6 +657,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         /* Only what the host enabled may be used. */
         ctx->caps.storage16 = p.caps.storage16 && desc.vk_storage16_enabled;
         ctx->caps.fp16_arith = false;
+        ctx->caps.coopmat_nv = false;
         ctx->info.storage16 = ctx->caps.storage16;
     } else {
         instance_opts o = {.validation = desc.enable_validation != 0, .ctx = ctx};

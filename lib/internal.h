@@ -23,7 +23,8 @@ typedef enum vk_shader_id {
     SH_GEMM_W16,
     SH_GEMM_TEXEL,    /* A and W read as vec4 texels (uniform texel buffers) */
     SH_GEMM_TILED,    /* shared-memory tiles (GPUs) */
-    SH_GEMM_TILED_W16,      /* fp16 variant: only W is half (A and C fp32) */
+    SH_GEMM_TILED_W16,
+    SH_GEMM_COOPMAT_NV, /* fp16 only: NV cooperative matrices (tensor cores) */      /* fp16 variant: only W is half (A and C fp32) */
     SH_LAYERNORM,
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
     SH_LAYERNORM_TEXEL,     /* x, gamma, beta as vec4 texels (D, stride % 4 == 0) */
@@ -58,6 +59,10 @@ typedef struct vk_caps {
     uint32_t vendor_id;
     float timestamp_period;    /* nanoseconds per timestamp tick */
     bool timestamps;           /* the queue family writes timestamps */
+    /* VK_NV_cooperative_matrix with a 16x16x16 fp16 x fp16 -> fp32 shape in
+     * compute shaders, subgroup size 32, shaderFloat16: enabled on devices
+     * the library creates (never assumed on an adopted one). */
+    bool coopmat_nv;
 } vk_caps;
 
 struct vitvk_context {

@@ -35,7 +35,8 @@
 /* Optional: the debug-utils messenger exists only with the extension. */
 #define VK_INSTANCE_FUNCS_OPT(X)          \
     X(vkCreateDebugUtilsMessengerEXT)     \
-    X(vkDestroyDebugUtilsMessengerEXT)
+    X(vkDestroyDebugUtilsMessengerEXT)    \
+    X(vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
 
 #define VK_DEVICE_FUNCS(X)                  \
     X(vkDestroyDevice)                      \

@@ -32,6 +32,19 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
             gemm_cost(p, g, fp16);
         return st;
     }
+    if (t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME) {
+        vitvk_status st = vk_kernel_get(p->ctx, SH_GEMM_COOPMAT_NV, fp16, &k);
+        if (st != VITVK_OK)
+            return st;
+        uint32_t spec[3] = {(uint32_t)g->act, g->bias != NULL, g->res != NULL};
+        uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
+        const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
+        st = vk_program_add(p, k, spec, 3, bufs, 5, 1u << 4, push, sizeof push, vk_div_up(g->N, 64),
+                            vk_div_up(g->M, 64), 1, label);
+        if (st == VITVK_OK)
+            gemm_cost(p, g, fp16);
+        return st;
+    }
     if (t->gemm_tiled) {
         vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_TILED_W16 : SH_GEMM_TILED, fp16, &k);
         if (st != VITVK_OK)

@@ -27,6 +27,7 @@ typedef struct vk_tuning {
     uint32_t gemm_wg, gemm_tm, gemm_tn;   /* storage-buffer GEMM (any shape) */
     bool gemm_texel;                      /* use the texel-buffer GEMM where K % 4 == 0 */
     bool gemm_tiled;                      /* GPUs: the shared-memory tiled GEMM for every shape */
+    bool gemm_coopmat_nv;                 /* fp16 plans on NV cooperative-matrix devices */
     uint32_t tiled_wg, tiled_bm, tiled_bn, tiled_bk, tiled_tm, tiled_tn;
     uint32_t texel_wg, texel_tm, texel_tn;
     uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
