@@ -6,6 +6,7 @@
 
 #include "errmsg.h"
 #include "internal.h"
+#include "ops/ops.h"
 
 /* The loader's one exported entry point; everything else is fetched
  * through it into per-context tables. */
@@ -573,6 +574,24 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
     return VITVK_OK;
 }
 
+/* The cooperative-matrix GEMM runs only on vendor hardware the tests do
+ * not have: check it on this device once, and fall back to the tiled GEMM
+ * (with a warning in the log) if its results are wrong or it fails. */
+static void check_coopmat(vitvk_context *ctx)
+{
+    if (!ctx->caps.coopmat_nv)
+        return;
+    vk_tuning t;
+    vk_tuning_for(ctx, &t);
+    if (!t.gemm_coopmat_nv)
+        return;
+    double err = 0.0;
+    if (vk_gemm_check(ctx, &t, true, &err) != VITVK_OK) {
+        vk_log(ctx, VITVK_LOG_WARNING, "cooperative-matrix GEMM disabled: %s", ctx->last_error);
+        ctx->caps.coopmat_nv = false;
+    }
+}
+
 static vitvk_status finish_context(vitvk_context *ctx)
 {
     const char *missing = load_device(&ctx->vkd, &ctx->vki, ctx->device);
@@ -741,6 +760,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         snprintf(msg, sizeof msg, "%s", ctx->last_error);
         goto fail;
     }
+    check_coopmat(ctx);
     ctx->last_error[0] = 0;
     *out = ctx;
     return VITVK_OK;

@@ -532,6 +532,22 @@ START_TEST(activations)
 }
 END_TEST
 
+/* The device-side GEMM check the context runs before trusting a kernel
+ * the tests cannot reach: it must pass for the kernels that the tests do
+ * verify (both families, both precisions), or it would disable good
+ * kernels. Loop index: bit 0 = fp16, bit 1 = GPU family. */
+START_TEST(gemm_self_check)
+{
+    bool f16 = _i & 1;
+    ctx->kernel_family = (_i & 2) ? VITVK_KERNELS_GPU : VITVK_KERNELS_CPU;
+    vk_tuning t;
+    vk_tuning_for(ctx, &t);
+    double err = -1.0;
+    ck_assert_msg(vk_gemm_check(ctx, &t, f16, &err) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
+    ck_assert(err >= 0.0 && err < (f16 ? 4e-3 : 1e-5));
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -546,6 +562,7 @@ static Suite *kernels_suite(void)
     tcase_add_loop_test(tc, patch_embedding, 0, 2);
     tcase_add_test(tc, softmax_rows);
     tcase_add_loop_test(tc, activations, 0, 2);
+    tcase_add_loop_test(tc, gemm_self_check, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -55,6 +55,15 @@ typedef struct vk_gemm_args {
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label);
 
+/* Runs the GEMM that tuning `t` selects on a 70 x 72 x 88 problem with
+ * bias, exact GELU and a residual, on the device, and compares it with a
+ * double-precision product on the host. *max_err receives the worst
+ * |got - want| / (1 + |want|); VITVK_OK when it is within fp16 output
+ * rounding (4e-3) or fp32 accuracy (1e-5). For kernels the tests cannot
+ * reach (vendor-only cooperative matrices): the context runs it before
+ * using one. */
+vitvk_status vk_gemm_check(vitvk_context *ctx, const vk_tuning *t, bool fp16, double *max_err);
+
 /* rows of D values: in (row r at in_off + r * in_stride) -> out (row
  * stride out_stride). out32: in fp16 plans, write fp32. */
 vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out32, const vk_buffer *in,
