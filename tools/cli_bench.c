@@ -438,13 +438,12 @@ static void print_json(const report *r)
     json_string(stdout, d->driver_info);
     printf(", \"driver_version\": \"%s\", \"vulkan\": \"%u.%u.%u\", \"min_time_s\": %.3f, \"warmup_runs\": %zu, "
            "\"runs\": %zu, \"latency_ms_median\": %.4f, \"latency_ms_best\": %.4f, \"latency_ms_mean\": %.4f, "
-           "\"images_per_s\": %.4f, \"tflops\": %.6f, \"flops_per_image\": %llu, \"gflop_per_image\": %.6f, "
-           "\"load_s\": %.3f, "
-           "\"weight_bytes\": %llu, \"activation_bytes\": %llu, \"dispatches\": ",
+           "\"images_per_s\": %.7g, \"tflops\": %.7g, \"flops_per_image\": %llu, \"gflop_per_image\": %.6f, "
+           "\"load_s\": %.3f, \"weight_bytes\": %llu, \"activation_bytes\": %llu, \"dispatches\": ",
            drv, (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff, r->min_time, r->t.warmup_runs, r->t.runs,
            r->t.median * 1e3, r->t.best * 1e3, r->t.mean * 1e3, r->batch / r->t.median,
-           flops * r->batch / r->t.median * 1e-12, (unsigned long long)m->flops_per_image, flops * 1e-9, r->load_s, (unsigned long long)m->weight_bytes,
-           (unsigned long long)r->activation_bytes);
+           flops * r->batch / r->t.median * 1e-12, (unsigned long long)m->flops_per_image, flops * 1e-9,
+           r->load_s, (unsigned long long)m->weight_bytes, (unsigned long long)r->activation_bytes);
     const profile *p = &r->prof;
     if (p->ok)
         printf("%u, \"gpu_ms\": %.4f", p->dispatches, p->gpu_ms);
@@ -458,8 +457,8 @@ static void print_json(const report *r)
             continue;
         printf("%s{\"group\": \"%s\", \"ops\": ", first ? "" : ", ", group_order[i]);
         print_names(stdout, g->ops, g->nops);
-        printf(", \"dispatches\": %u, \"ms\": %.4f, \"share\": %.4f, \"gflop\": %.4f, \"gflops\": %.3f, "
-               "\"mbytes\": %.3f, \"gbps\": %.3f, \"variants\": ",
+        printf(", \"dispatches\": %u, \"ms\": %.4f, \"share\": %.4f, \"gflop\": %.9g, \"gflops\": %.7g, "
+               "\"mbytes\": %.9g, \"gbps\": %.7g, \"variants\": ",
                g->dispatches, g->ms, p->gpu_ms > 0 ? g->ms / p->gpu_ms : 0, g->gflop, rate(g->gflop, g->ms),
                g->mbytes, rate(g->mbytes, g->ms) * 1e-3);
         print_names(stdout, g->variants, g->nvariants);
