@@ -204,7 +204,11 @@ typedef struct vitvk_model_info {
     uint64_t weight_bytes;       /* device memory used by weights */
     /* Multiply-adds x 2 of one image's forward pass: the patch projection,
      * per layer the qkv, attention (QK^T and PV), output, fc1 and fc2
-     * GEMMs, and the heads. Norms and activations are not counted. */
+     * GEMMs, the pooler and the heads (both of DeiT's). Swin: per block
+     * the same with attention inside each window (T x window^2 pairs, the
+     * padding not counted), plus the patch-merging reductions. Norms,
+     * softmax, activations, gathers and the bias/residual adds are not
+     * counted. */
     uint64_t flops_per_image;
 } vitvk_model_info;
 
@@ -280,6 +284,10 @@ typedef struct vitvk_kernel_time {
     double ms;        /* GPU time from the end of the previous dispatch to the end of this one */
     double gflop;     /* useful floating-point work (0 for memory-bound ops) */
     double mbytes;    /* bytes the op must move at least once, in MB (1e6) */
+    /* static name of the kernel variant that ran: the shader and its storage
+     * variant ("layernorm_texel.f16", "gemm.w16"), refined by ops that
+     * choose a tiling or code path ("gemm_texel.f32 8x2") */
+    const char *variant;
 } vitvk_kernel_time;
 
 /* Per-dispatch GPU times of the last vitvk_plan_run, in recording order.

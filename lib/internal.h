@@ -176,6 +176,7 @@ typedef struct vk_pipeline_entry {
  * cached for the life of the context. */
 struct vk_kernel {
     vk_shader_id id;
+    const char *variant;  /* static: the shader and its storage variant, "layernorm_texel.f16" */
     uint32_t bindings;
     uint32_t texel_mask;  /* bindings that are uniform texel buffers (vec4 texels) */
     VkFormat texel_format; /* their format: RGBA32F, or RGBA16F for fp16 kernels */
@@ -208,6 +209,7 @@ typedef struct vk_dispatch {
     uint8_t push[VK_MAX_PUSH];
     uint32_t groups[3];
     const char *label;
+    const char *variant;   /* static: which kernel variant runs (vitvk_kernel_time.variant) */
     uint64_t flops, bytes; /* useful work, for per-kernel rates */
 } vk_dispatch;
 
@@ -228,6 +230,13 @@ vitvk_status vk_program_add(vk_program *p, vk_kernel *k, const uint32_t *spec, u
                             uint32_t gz, const char *label);
 /* Records the useful work of the dispatch added last (for profiles). */
 void vk_program_set_cost(vk_program *p, uint64_t flops, uint64_t bytes);
+/* Names the kernel variant of the dispatch added last, for profiles and
+ * `vit-vk-cli bench`. vk_program_add sets the kernel's own name (shader and
+ * storage variant, "gemm_texel.f16"); an op that chooses among tilings or
+ * code paths within one shader calls this right after vk_program_add with
+ * a string that says which ("gemm_texel.f16 8x2 wg8"). `variant` must be a
+ * static string (it is kept by pointer for the life of the plan). */
+void vk_program_set_variant(vk_program *p, const char *variant);
 /* Creates the descriptor pool and writes every set. Call once, after the
  * buffers are committed and before recording. */
 vitvk_status vk_program_finalize(vk_program *p);

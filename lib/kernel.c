@@ -12,6 +12,7 @@
 
 typedef struct shader_desc {
     const char *name;
+    const char *variant[2]; /* "<shader>.<storage variant>", what profiles report */
     const uint32_t *code[2];
     size_t size[2];
     uint32_t bindings;
@@ -22,7 +23,7 @@ typedef struct shader_desc {
 /* Each entry names its fp32 and fp16 SPIR-V: variants are compiled from
  * one source with different storage macros (see CMakeLists.txt). */
 #define SHADER_T(id, n, v32, v16, nb, push, texel)                                     \
-    [id] = {#n, {spv_##n##_##v32, spv_##n##_##v16}, {sizeof spv_##n##_##v32, sizeof spv_##n##_##v16}, \
+    [id] = {#n, {#n "." #v32, #n "." #v16}, {spv_##n##_##v32, spv_##n##_##v16}, {sizeof spv_##n##_##v32, sizeof spv_##n##_##v16}, \
             nb, push, texel}
 #define SHADER(id, n, v32, v16, nb, push) SHADER_T(id, n, v32, v16, nb, push, 0)
 
@@ -82,6 +83,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
     if (!k)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     k->id = id;
+    k->variant = d->variant[fp16 ? 1 : 0];
     k->bindings = d->bindings;
     k->push_size = d->push_size;
     k->texel_mask = d->texel_mask;

@@ -756,8 +756,10 @@ void vitvk_model_get_info(const vitvk_model *m, vitvk_model_info *out)
     uint64_t T = m->tokens, D = c->hidden, I = c->intermediate;
     uint64_t Kp = (uint64_t)c->channels * c->patch * c->patch;
     uint64_t per_layer = 2 * T * D * 3 * D + 2 * 2 * T * T * D + 2 * T * D * D + 2 * 2 * T * D * I;
+    /* DeiT with teacher runs two heads, one on each of its two tokens */
+    uint64_t heads = m->has_classifier && c->pool == POOL_TWO_HEADS ? 2 : 1;
     out->flops_per_image = 2 * m->patches_per_image * Kp * D + c->layers * per_layer +
-                           (m->has_pooler ? 2 * D * D : 0) + 2 * D * m->num_labels;
+                           (m->has_pooler ? 2 * D * D : 0) + heads * 2 * D * m->num_labels;
     if (c->family == FAM_SWIN)
         out->flops_per_image = swin_flops(m);
 }

@@ -52,6 +52,7 @@ vitvk_status vk_program_add(vk_program *p, vk_kernel *k, const uint32_t *spec, u
     d->groups[1] = gy;
     d->groups[2] = gz;
     d->label = label;
+    d->variant = k->variant;
     p->count++;
     return VITVK_OK;
 }
@@ -141,6 +142,12 @@ void vk_program_set_cost(vk_program *p, uint64_t flops, uint64_t bytes)
         p->items[p->count - 1].flops = flops;
         p->items[p->count - 1].bytes = bytes;
     }
+}
+
+void vk_program_set_variant(vk_program *p, const char *variant)
+{
+    if (p->count && variant)
+        p->items[p->count - 1].variant = variant;
 }
 
 void vk_program_record(const vk_program *p, VkCommandBuffer cmd, VkQueryPool timestamps)

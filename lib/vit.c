@@ -438,6 +438,7 @@ vitvk_status vitvk_plan_profile(vitvk_plan *p, vitvk_kernel_time *out, uint32_t 
         uint64_t dt = ts[i + 1] >= ts[i] ? ts[i + 1] - ts[i] : 0;
         out[i] = (vitvk_kernel_time){
             .op = d->label,
+            .variant = d->variant,
             .ms = (double)dt * ctx->caps.timestamp_period * 1e-6,
             .gflop = (double)d->flops * 1e-9,
             .mbytes = (double)d->bytes * 1e-6,

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli_util.h"
 #include "half.h"
@@ -29,7 +28,7 @@ static const char *usage_text =
     "                                        pixel_values as transformers/timm make them\n"
     "  infer --model DIR --input IN.safetensors --output OUT.safetensors [options]\n"
     "                                        run pixel_values, write logits and pooled\n"
-    "  bench --model DIR [--batch N] [--json]  time the forward pass\n"
+    "  bench (--model DIR | --arch NAME) [--batch N] [--json]  time the forward pass, per-kernel GPU time\n"
     "  attention --model DIR IMAGE --output map.png  where the [CLS] token looks\n"
     "\n"
     "common options: --device N, --precision auto|fp32|fp16, --kernels auto|cpu|gpu\n"
@@ -130,18 +129,6 @@ static const char *infer_help =
     "example:\n"
     "  vit-vk-cli infer --model models/digits-vit --input pixels.safetensors --output out.safetensors\n";
 
-static const char *bench_help =
-    "usage: vit-vk-cli bench --model DIR [--batch N] [--device N] [--precision auto|fp32|fp16]\n"
-    "                        [--image-size N|HxW] [--min-seconds S] [--json]\n"
-    "\n"
-    "Times the forward pass on random pixels: one warm-up run, then runs until at\n"
-    "least S seconds (default 2) and 3 runs have passed. Reports median and best\n"
-    "latency per batch, images/s and effective TFLOP/s (FLOPs as README counts them).\n"
-    "\n"
-    "example:\n"
-    "  vit-vk-mkmodel --arch vit-b16 --out /tmp/vit-b16\n"
-    "  vit-vk-cli bench --model /tmp/vit-b16 --batch 1 --precision fp32\n";
-
 static const char *devices_help =
     "usage: vit-vk-cli devices [--json]\n"
     "\n"
@@ -157,7 +144,6 @@ typedef struct opts {
     cli_device_opts dev;
     uint32_t top_k, batch;
     uint32_t image_h, image_w; /* --image-size, 0 = the model's */
-    double min_seconds;
     bool json, help, hidden_states, attentions;
     const char **files;
     int nfiles;
@@ -242,21 +228,8 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
             }
         } else if (strcmp(a, "--image-size") == 0) {
             NEED_VALUE();
-            unsigned h = 0, w = 0;
-            char x = 0, tail = 0;
-            int n = sscanf(val, "%u%c%u%c", &h, &x, &w, &tail);
-            if (!((n == 1 && h > 0) || (n == 3 && x == 'x' && h > 0 && w > 0)) || h > 65535 || w > 65535) {
+            if (!parse_image_size(val, &o->image_h, &o->image_w)) {
                 cli_error("%s --image-size: \"%s\" is not N or HxW", cmd, val);
-                return EXIT_USAGE;
-            }
-            o->image_h = h;
-            o->image_w = n == 3 ? w : h;
-        } else if (strcmp(a, "--min-seconds") == 0) {
-            NEED_VALUE();
-            char *end;
-            o->min_seconds = strtod(val, &end);
-            if (*end || !(o->min_seconds >= 0 && o->min_seconds <= 3600)) {
-                cli_error("%s --min-seconds: \"%s\" is not a number of seconds from 0 to 3600", cmd, val);
                 return EXIT_USAGE;
             }
         } else if (strcmp(a, "--top-k") == 0) {
@@ -1098,167 +1071,6 @@ static int cmd_infer(opts *o)
     return session_close(&s, rc);
 }
 
-/* ---- bench ------------------------------------------------------ */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int cmd_bench(opts *o)
-{
-    if (o->help) {
-        fputs(bench_help, stdout);
-        return 0;
-    }
-    if (!o->model) {
-        cli_error("bench: --model DIR is required (see vit-vk-cli bench --help)");
-        return EXIT_USAGE;
-    }
-    uint32_t batch = o->batch ? o->batch : 1;
-    double min_s = o->min_seconds > 0 ? o->min_seconds : 2.0;
-    session s = {0};
-    double t_load = now_seconds();
-    int rc = session_open(&s, o, batch, false, true);
-    t_load = now_seconds() - t_load;
-    if (rc)
-        return session_close(&s, rc);
-    size_t per = (size_t)s.info.channels * s.info.image_height * s.info.image_width;
-    float *pixels = malloc(per * batch * sizeof(float));
-    float *pooled = malloc((size_t)batch * s.info.pooled_size * sizeof(float));
-    size_t cap = 1024, runs = 0;
-    double *times = malloc(cap * sizeof *times);
-    if (!pixels || !pooled || !times) {
-        cli_error("out of memory");
-        rc = EXIT_FAIL;
-    }
-    uint64_t x = 88172645463325252ull;
-    for (size_t i = 0; rc == 0 && i < per * batch; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        pixels[i] = (float)((x >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-    }
-    double start = now_seconds(), warm = 0;
-    for (int r = -1; rc == 0; r++) {
-        double t0 = now_seconds();
-        if (vitvk_plan_run(s.plan, pixels, batch, NULL, pooled) != VITVK_OK) {
-            cli_error("%s", vitvk_context_last_error(s.ctx));
-            rc = EXIT_FAIL;
-            break;
-        }
-        double dt = now_seconds() - t0;
-        if (r < 0) { /* warm-up: first touch of memory and pipelines */
-            warm = dt;
-            start = now_seconds();
-            continue;
-        }
-        if (runs == cap) {
-            double *nt = realloc(times, 2 * cap * sizeof *nt);
-            if (!nt)
-                break;
-            times = nt;
-            cap *= 2;
-        }
-        times[runs++] = dt;
-        if (runs >= 3 && now_seconds() - start >= min_s)
-            break;
-    }
-    /* Per-kernel GPU times of the last run, summed per op name. */
-    typedef struct agg { const char *op; double ms, gflop, mbytes; unsigned count; } agg;
-    agg ops[32];
-    unsigned nops = 0;
-    double gpu_ms = 0;
-    uint32_t nk = 0;
-    vitvk_kernel_time *kt = NULL;
-    if (rc == 0 && vitvk_plan_profile(s.plan, NULL, &nk) == VITVK_OK && (kt = calloc(nk ? nk : 1, sizeof *kt)) &&
-        vitvk_plan_profile(s.plan, kt, &nk) == VITVK_OK) {
-        for (uint32_t i = 0; i < nk; i++) {
-            unsigned j = 0;
-            while (j < nops && strcmp(ops[j].op, kt[i].op) != 0)
-                j++;
-            if (j == nops) {
-                if (nops == sizeof ops / sizeof ops[0])
-                    continue;
-                ops[nops++] = (agg){.op = kt[i].op};
-            }
-            ops[j].ms += kt[i].ms;
-            ops[j].gflop += kt[i].gflop;
-            ops[j].mbytes += kt[i].mbytes;
-            ops[j].count++;
-            gpu_ms += kt[i].ms;
-        }
-    }
-    free(kt);
-    if (rc == 0 && runs) {
-        qsort(times, runs, sizeof *times, cmp_double);
-        double median = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
-        double best = times[0];
-        double ips = batch / median;
-        double tflops = (double)s.info.flops_per_image * batch / median * 1e-12;
-        vitvk_device_info d;
-        vitvk_context_device_info(s.ctx, &d);
-        const char *prec = s.info.precision == VITVK_PRECISION_FP16 ? "fp16" : "fp32";
-        unsigned api = d.api_version;
-        if (o->json) {
-            printf("{\"model\": ");
-            json_string(stdout, o->model);
-            printf(", \"image_size\": %u, \"batch\": %u, \"precision\": \"%s\", \"device\": ", s.info.image_height,
-                   batch, prec);
-            json_string(stdout, d.name);
-            printf(", \"vendor_id\": %u, \"driver\": ", d.vendor_id);
-            json_string(stdout, d.driver_info[0] ? d.driver_info : d.driver_name);
-            printf(", \"vulkan\": \"%u.%u.%u\", \"runs\": %zu, \"latency_ms_median\": %.4f, "
-                   "\"latency_ms_best\": %.4f, \"images_per_s\": %.3f, \"tflops\": %.5f, \"gflop_per_image\": %.3f, "
-                   "\"load_s\": %.3f, \"warmup_ms\": %.3f, \"weight_bytes\": %llu, \"activation_bytes\": %llu, "
-                   "\"dispatches\": %u, \"kernels\": [",
-                   (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff, runs, median * 1e3, best * 1e3, ips, tflops,
-                   s.info.flops_per_image * 1e-9, t_load, warm * 1e3, (unsigned long long)s.info.weight_bytes,
-                   (unsigned long long)vitvk_plan_activation_bytes(s.plan), nk);
-            for (unsigned j = 0; j < nops; j++) {
-                printf("%s{\"op\": ", j ? ", " : "");
-                json_string(stdout, ops[j].op);
-                printf(", \"dispatches\": %u, \"ms\": %.4f, \"share\": %.4f, \"gflop\": %.4f, \"gflops\": %.3f, "
-                       "\"mbytes\": %.3f, \"gbps\": %.3f}",
-                       ops[j].count, ops[j].ms, gpu_ms > 0 ? ops[j].ms / gpu_ms : 0, ops[j].gflop,
-                       ops[j].ms > 0 ? ops[j].gflop / ops[j].ms * 1e3 : 0, ops[j].mbytes,
-                       ops[j].ms > 0 ? ops[j].mbytes / ops[j].ms : 0);
-            }
-            puts("]}");
-        } else {
-            printf("model      %s (%u layers, hidden %u, %ux%u, %.2f GFLOP/image)\n", o->model, s.info.num_layers,
-                   s.info.hidden_size, s.info.image_height, s.info.image_width, s.info.flops_per_image * 1e-9);
-            printf("device     %s (%s, Vulkan %u.%u.%u)\n", d.name, d.driver_info[0] ? d.driver_info : d.driver_name,
-                   (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff);
-            printf("precision  %s, batch %u, %zu runs after one warm-up (%.1f ms)\n", prec, batch, runs, warm * 1e3);
-            printf("latency    median %.3f ms, best %.3f ms per batch (%.4f s per image)\n", median * 1e3,
-                   best * 1e3, median / batch);
-            printf("throughput %.2f images/s, %.4f TFLOP/s\n", ips, tflops);
-            printf("memory     weights %.1f MiB, activations %.1f MiB; load %.2f s\n",
-                   s.info.weight_bytes / 1048576.0, vitvk_plan_activation_bytes(s.plan) / 1048576.0, t_load);
-            if (nops) {
-                printf("\nGPU time per op (last run, %u dispatches, %.3f ms):\n", nk, gpu_ms);
-                printf("  %-18s %5s %10s %7s %10s %9s\n", "op", "count", "ms", "share", "GFLOP/s", "GB/s");
-                for (unsigned j = 0; j < nops; j++)
-                    printf("  %-18s %5u %10.3f %6.1f%% %10.2f %9.2f\n", ops[j].op, ops[j].count, ops[j].ms,
-                           gpu_ms > 0 ? 100 * ops[j].ms / gpu_ms : 0,
-                           ops[j].ms > 0 ? ops[j].gflop / ops[j].ms * 1e3 : 0,
-                           ops[j].ms > 0 ? ops[j].mbytes / ops[j].ms : 0);
-            }
-        }
-    }
-    free(pixels);
-    free(pooled);
-    free(times);
-    return session_close(&s, rc);
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1277,6 +1089,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "attention") == 0)
         return cli_attention(argc - 2, argv + 2);
+    if (strcmp(cmd, "bench") == 0)
+        return cli_bench(argc - 2, argv + 2);
     opts o = {0};
     int rc = parse(argc - 2, argv + 2, cmd, &o);
     if (rc == 0) {
@@ -1290,8 +1104,6 @@ int main(int argc, char **argv)
             rc = cmd_preprocess(&o);
         else if (strcmp(cmd, "infer") == 0)
             rc = cmd_infer(&o);
-        else if (strcmp(cmd, "bench") == 0)
-            rc = cmd_bench(&o);
         else {
             cli_error("unknown command \"%s\" (commands: devices, classify, embed, preprocess, infer, bench, "
                       "attention)", cmd);

@@ -62,6 +62,18 @@ bool parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
+bool parse_image_size(const char *s, uint32_t *h, uint32_t *w)
+{
+    unsigned hh = 0, ww = 0;
+    char x = 0, tail = 0;
+    int n = sscanf(s, "%u%c%u%c", &hh, &x, &ww, &tail);
+    if (!((n == 1 && hh > 0) || (n == 3 && x == 'x' && hh > 0 && ww > 0)) || hh > 65535 || ww > 65535)
+        return false;
+    *h = hh;
+    *w = n == 3 ? ww : hh;
+    return true;
+}
+
 bool parse_precision(const char *s, vitvk_precision *out)
 {
     if (strcmp(s, "auto") == 0)

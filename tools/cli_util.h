@@ -23,6 +23,8 @@ void json_string(FILE *f, const char *s);
 /* Parses a non-negative integer option value; false if malformed. */
 bool parse_u32(const char *s, uint32_t *out);
 bool parse_precision(const char *s, vitvk_precision *out);
+/* --image-size: "N" (square) or "HxW", sides 1 to 65535; false if malformed. */
+bool parse_image_size(const char *s, uint32_t *h, uint32_t *w);
 
 /* Common options: --device, --precision, plus validation from the
  * environment (VITVK_VALIDATION=1 enables the Khronos layer and makes any
@@ -42,6 +44,8 @@ vitvk_context *cli_context(const cli_device_opts *o, unsigned *validation_count)
 bool cli_context_finish(vitvk_context *ctx, const unsigned *validation_count);
 /* `vit-vk-cli attention` (cli_attention.c): argv after the command name. */
 int cli_attention(int argc, char **argv);
+/* `vit-vk-cli bench` (cli_bench.c): argv after the command name. */
+int cli_bench(int argc, char **argv);
 
 /* Writes s as one CSV field (RFC 4180: quoted when it holds a comma, quote,
  * CR or LF; quotes doubled). */

@@ -38,7 +38,7 @@ vitvk_status op_patch_merge(vk_program *p, const vk_tuning *t, bool fp16, const 
     uint32_t gx = groups < 65535 ? (uint32_t)groups : 65535;
     uint32_t gy = (uint32_t)((groups + gx - 1) / gx);
     st = vk_program_add(p, k, spec, 1, bufs, 2, 1u << 1, push, sizeof push, gx ? gx : 1, gy ? gy : 1, 1,
-                        "patch merging");
+                        "patch merge gather");
     if (st == VITVK_OK)
         vk_program_set_cost(p, 0, (fp16 ? 4ull : 8ull) * total);
     return st;
