@@ -210,13 +210,7 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
             }
         } else if (strcmp(a, "--kernels") == 0) {
             NEED_VALUE();
-            if (strcmp(val, "auto") == 0)
-                o->dev.kernels = VITVK_KERNELS_AUTO;
-            else if (strcmp(val, "cpu") == 0)
-                o->dev.kernels = VITVK_KERNELS_CPU;
-            else if (strcmp(val, "gpu") == 0)
-                o->dev.kernels = VITVK_KERNELS_GPU;
-            else {
+            if (!parse_kernels(val, &o->dev.kernels)) {
                 cli_error("%s --kernels: \"%s\" is not auto, cpu or gpu", cmd, val);
                 return EXIT_USAGE;
             }

@@ -33,6 +33,7 @@ static const char *help =
     "                Written (F16, seed 0) to a private temporary directory that is\n"
     "                removed as soon as the model is loaded.\n"
     "  --min-time S  seconds of timed runs (default 2; --min-seconds is the same)\n"
+    "  --kernels F   auto (by device type), cpu or gpu: which kernel family to time\n"
     "  --json        one JSON object on stdout instead of the text report\n"
     "\n"
     "examples:\n"
@@ -66,7 +67,8 @@ static int parse(int argc, char **argv, bench_opts *o)
             return EXIT_USAGE;
         }
         static const char *const valued[] = {"--model", "--arch",   "--batch",    "--precision",
-                                             "--device", "--image-size", "--min-time", "--min-seconds"};
+                                             "--device", "--image-size", "--min-time", "--min-seconds",
+                                             "--kernels"};
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= strcmp(a, valued[k]) == 0;
@@ -93,6 +95,8 @@ static int parse(int argc, char **argv, bench_opts *o)
             ok = parse_u32(val, &o->batch) && o->batch >= 1 && o->batch <= 4096;
         } else if (strcmp(a, "--precision") == 0) {
             ok = parse_precision(val, &o->dev.precision);
+        } else if (strcmp(a, "--kernels") == 0) {
+            ok = parse_kernels(val, &o->dev.kernels);
         } else if (strcmp(a, "--device") == 0) {
             ok = parse_u32(val, &o->dev.device);
             o->dev.have_device = true;

@@ -74,6 +74,17 @@ bool parse_image_size(const char *s, uint32_t *h, uint32_t *w)
     return true;
 }
 
+bool parse_kernels(const char *s, vitvk_kernel_family *out)
+{
+    static const char *const names[] = {"auto", "cpu", "gpu"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (vitvk_kernel_family)i;
+            return true;
+        }
+    return false;
+}
+
 bool parse_precision(const char *s, vitvk_precision *out)
 {
     if (strcmp(s, "auto") == 0)

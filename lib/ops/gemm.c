@@ -28,8 +28,11 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         uint32_t gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
         uint32_t gy = vk_div_up(g->M, t->texel_tm);
         st = vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
-        if (st == VITVK_OK)
+        if (st == VITVK_OK) {
             gemm_cost(p, g, fp16);
+            vk_program_set_variant(p, fp16 ? "gemm_texel.f16 (A rows shared, W rows per lane)"
+                                          : "gemm_texel.f32 (A rows shared, W rows per lane)");
+        }
         return st;
     }
     if (t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME) {
@@ -41,8 +44,10 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
         st = vk_program_add(p, k, spec, 3, bufs, 5, 1u << 4, push, sizeof push, vk_div_up(g->N, 64),
                             vk_div_up(g->M, 64), 1, label);
-        if (st == VITVK_OK)
+        if (st == VITVK_OK) {
             gemm_cost(p, g, fp16);
+            vk_program_set_variant(p, "gemm_coopmat_nv 64x64x32, 16x16x16 fp16 -> fp32");
+        }
         return st;
     }
     if (t->gemm_tiled) {
@@ -55,8 +60,10 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
         st = vk_program_add(p, k, spec, 9, bufs, 5, 1u << 4, push, sizeof push, vk_div_up(g->N, t->tiled_bn),
                             vk_div_up(g->M, t->tiled_bm), 1, label);
-        if (st == VITVK_OK)
+        if (st == VITVK_OK) {
             gemm_cost(p, g, fp16);
+            vk_program_set_variant(p, fp16 ? "gemm_tiled.f16 64x64x16, 4x4" : "gemm_tiled.f32 64x64x16, 4x4");
+        }
         return st;
     }
     vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM, fp16, &k);
