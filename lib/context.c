@@ -289,6 +289,8 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     c->type = props.deviceType;
     c->vendor_id = props.vendorID;
     c->timestamp_period = props.limits.timestampPeriod;
+    c->subgroup_arith = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                        (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
     c->coopmat_nv = cmf.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && sub.subgroupSize == 32 &&
                     coopmat_nv_shape(vki, pd);
     return api >= VK_API_VERSION_1_1;

@@ -29,6 +29,8 @@ typedef enum vk_shader_id {
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
     SH_LAYERNORM_TEXEL,     /* x, gamma, beta as vec4 texels (D, stride % 4 == 0) */
     SH_LAYERNORM_TEXEL_O32,
+    SH_LAYERNORM_SUBGROUP,  /* one subgroup per row (GPUs with subgroup arithmetic) */
+    SH_LAYERNORM_SUBGROUP_O32,
     SH_ATTENTION,
     SH_ATTENTION_TEXEL, /* q, k, v as vec4 texels (head size % 4 == 0) */
     SH_ATTENTION_FLASH, /* keys and values staged in shared memory (GPUs) */
@@ -63,6 +65,7 @@ typedef struct vk_caps {
      * compute shaders, subgroup size 32, shaderFloat16: enabled on devices
      * the library creates (never assumed on an adopted one). */
     bool coopmat_nv;
+    bool subgroup_arith;       /* subgroup arithmetic in compute shaders */
 } vk_caps;
 
 struct vitvk_context {

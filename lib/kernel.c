@@ -38,6 +38,8 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_LAYERNORM_O32, layernorm, f32, o32, 4, 24),
     SHADER_T(SH_LAYERNORM_TEXEL, layernorm_texel, f32, f16, 4, 24, 0x7),
     SHADER_T(SH_LAYERNORM_TEXEL_O32, layernorm_texel, f32, o32, 4, 24, 0x7),
+    SHADER(SH_LAYERNORM_SUBGROUP, layernorm_subgroup, f32, f16, 4, 24),
+    SHADER(SH_LAYERNORM_SUBGROUP_O32, layernorm_subgroup, f32, o32, 4, 24),
     SHADER(SH_ATTENTION, attention, f32, f16, 3, 24),
     SHADER_T(SH_ATTENTION_TEXEL, attention_texel, f32, f16, 3, 24, 0x1),
     SHADER(SH_ATTENTION_FLASH, attention_flash, f32, f16, 3, 24),

@@ -231,7 +231,8 @@ static void gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act a
 
 START_TEST(gemm_shapes)
 {
-    bool f16 = _i == 1;
+    bool f16 = _i & 1;
+    ctx->kernel_family = (_i & 2) ? VITVK_KERNELS_GPU : VITVK_KERNELS_CPU;
     /* storage-buffer kernel: K or lda not a multiple of 4 */
     gemm_case(197, 192, 192, 3, VK_ACT_NONE, true, false, f16);
     gemm_case(394, 37, 75, 0, VK_ACT_GELU, true, false, f16);  /* nothing a multiple of a tile */
@@ -295,7 +296,8 @@ static void layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps
 
 START_TEST(layernorm_shapes)
 {
-    bool f16 = _i == 1;
+    bool f16 = _i & 1;
+    ctx->kernel_family = (_i & 2) ? VITVK_KERNELS_GPU : VITVK_KERNELS_CPU;
     layernorm_case(394, 192, 192, 1e-12f, f16, false);     /* texel kernel */
     layernorm_case(7, 61, 61, 1e-6f, f16, false);          /* storage-buffer kernel */
     layernorm_case(3, 192, 197 * 192, 1e-12f, f16, true);  /* [CLS] rows of a batch of 3 */
@@ -399,7 +401,8 @@ END_TEST
 
 START_TEST(attention_shapes)
 {
-    bool f16 = _i == 1;
+    bool f16 = _i & 1;
+    ctx->kernel_family = (_i & 2) ? VITVK_KERNELS_GPU : VITVK_KERNELS_CPU;
     attention_case(2, 197, 3, 192, f16); /* vit-tiny: 3 heads of 64 */
     attention_case(3, 17, 4, 60, f16);   /* head size 15 */
     attention_case(1, 1, 1, 8, f16);
@@ -554,10 +557,12 @@ static Suite *kernels_suite(void)
     TCase *tc = tcase_create("kernels");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
-    /* loop index 0 = fp32 storage, 1 = fp16 storage */
-    tcase_add_loop_test(tc, gemm_shapes, 0, 2);
-    tcase_add_loop_test(tc, layernorm_shapes, 0, 2);
-    tcase_add_loop_test(tc, attention_shapes, 0, 2);
+    /* loop index bit 0: fp16 storage; bit 1 (where present): the GPU kernel
+     * family (shared-memory GEMM tiles, flash attention, subgroup
+     * LayerNorm) instead of the CPU one */
+    tcase_add_loop_test(tc, gemm_shapes, 0, 4);
+    tcase_add_loop_test(tc, layernorm_shapes, 0, 4);
+    tcase_add_loop_test(tc, attention_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_maps, 0, 2);
     tcase_add_loop_test(tc, patch_embedding, 0, 2);
     tcase_add_test(tc, softmax_rows);

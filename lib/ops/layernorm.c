@@ -10,8 +10,9 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
 {
     vk_kernel *k;
     bool texel = t->norm_texel && D % 4 == 0 && in_stride % 4 == 0 && in_off % 4 == 0;
-    vk_shader_id id = texel ? (out32 ? SH_LAYERNORM_TEXEL_O32 : SH_LAYERNORM_TEXEL)
-                            : (out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM);
+    vk_shader_id id = t->norm_subgroup ? (out32 ? SH_LAYERNORM_SUBGROUP_O32 : SH_LAYERNORM_SUBGROUP)
+                      : texel          ? (out32 ? SH_LAYERNORM_TEXEL_O32 : SH_LAYERNORM_TEXEL)
+                                       : (out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM);
     vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
     if (st != VITVK_OK)
         return st;
@@ -19,8 +20,11 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
     uint32_t push[6] = {rows, D, in_stride, out_stride, 0, in_off};
     memcpy(&push[4], &eps, 4);
     const vk_buffer *bufs[4] = {in, gamma, beta, out};
-    vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push, vk_div_up(rows, t->rows_wg), 1, 1,
-                          label);
+    /* One subgroup per row: as many groups as the default subgroup size
+     * needs (the shader loops if the driver picks a smaller one). */
+    uint32_t per_group = t->norm_subgroup ? t->rows_wg / (p->ctx->caps.subgroup_size ? p->ctx->caps.subgroup_size : 1) : t->rows_wg;
+    vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push,
+                                         vk_div_up(rows, per_group ? per_group : 1), 1, 1, label);
     if (st_add == VITVK_OK)
         vk_program_set_cost(p, 8ull * rows * D, (fp16 ? 2ull : 4ull) * rows * D * 2);
     return st_add;

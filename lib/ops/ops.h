@@ -32,6 +32,7 @@ typedef struct vk_tuning {
     uint32_t texel_wg, texel_tm, texel_tn;
     uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
     bool norm_texel;     /* texel-buffer LayerNorm where D and the stride % 4 == 0 */
+    bool norm_subgroup;  /* GPUs: one subgroup per row */
     uint32_t attn_wg;
     bool attn_texel;     /* texel-buffer attention where the head size % 4 == 0 */
     bool attn_flash;     /* GPUs: keys and values through shared memory, attn_bkv rows at a time */

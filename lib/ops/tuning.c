@@ -37,6 +37,6 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
                          .texel_tm = 4, .texel_tn = 1, .rows_wg = 64, .norm_texel = true, .attn_wg = 64,
                          .attn_texel = true, .attn_flash = true, .attn_bkv = 32, .elem_wg = 256, .gemm_tiled = true, .tiled_wg = 256,
                          .tiled_bm = 64, .tiled_bn = 64, .tiled_bk = 16, .tiled_tm = 4, .tiled_tn = 4,
-                         .gemm_coopmat_nv = ctx->caps.coopmat_nv};
+                         .gemm_coopmat_nv = ctx->caps.coopmat_nv, .norm_subgroup = ctx->caps.subgroup_arith};
     }
 }
