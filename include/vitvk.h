@@ -46,7 +46,8 @@ typedef enum vitvk_status {
     VITVK_ERR_VULKAN = 8,           /* a Vulkan call failed */
     VITVK_ERR_OUT_OF_HOST_MEMORY = 9,
     VITVK_ERR_OUT_OF_DEVICE_MEMORY = 10,
-    VITVK_ERR_DEVICE_LOST = 11
+    VITVK_ERR_DEVICE_LOST = 11,
+    VITVK_NOT_READY = 12            /* not an error: a submitted batch is still running */
 } vitvk_status;
 
 /* A static English name for a status code; never NULL. */
@@ -145,6 +146,13 @@ typedef struct vitvk_context_desc {
     void *vk_get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr */
     uint32_t vk_api_version;     /* API version the device was created with; 0 = 1.1 */
     int vk_storage16_enabled;    /* the caller enabled storageBuffer16BitAccess */
+    /* Device memory the library may allocate, in bytes, over everything made
+     * from this context (weights, activations, staging, tables); 0 = no
+     * limit but the device's. An allocation that would go past it fails
+     * with VITVK_ERR_OUT_OF_DEVICE_MEMORY before anything is allocated for
+     * it, leaving the context (and an adopted device) usable; so does a
+     * real VK_ERROR_OUT_OF_DEVICE_MEMORY. */
+    uint64_t device_memory_budget;
 } vitvk_context_desc;
 
 /* Creates a context. desc may be NULL for defaults. On failure *out is NULL
@@ -162,6 +170,16 @@ void vitvk_context_device_info(const vitvk_context *ctx, vitvk_device_info *out)
 
 /* Number of validation-layer messages of severity warning or error seen. */
 uint32_t vitvk_context_validation_errors(const vitvk_context *ctx);
+
+/* Device memory the context's objects hold now (every VkDeviceMemory the
+ * library allocated: weights, activations, staging), and the budget (0 =
+ * none). Per object: vitvk_model_info.weight_bytes,
+ * vitvk_plan_activation_bytes. */
+typedef struct vitvk_memory_info {
+    uint64_t device_bytes;
+    uint64_t budget_bytes;
+} vitvk_memory_info;
+void vitvk_context_memory(const vitvk_context *ctx, vitvk_memory_info *out);
 
 /* ------------------------------------------------------------------ */
 /* Models                                                               */
@@ -247,6 +265,9 @@ typedef struct vitvk_plan_desc {
      * x T x T floats on the device) for vitvk_plan_attention_rollout. Not
      * for Swin. Default 0. */
     int keep_attention_maps;
+    /* Batches vitvk_plan_submit may have in flight at once (each has its
+     * own activations and staging; weights are shared). 0 means 1. */
+    uint32_t in_flight;
 } vitvk_plan_desc;
 
 vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
@@ -261,6 +282,24 @@ uint64_t vitvk_plan_activation_bytes(const vitvk_plan *plan);
  * until the results are on the host. */
 vitvk_status vitvk_plan_run(vitvk_plan *plan, const float *pixels, uint32_t n,
                             float *logits, float *pooled);
+
+/* Asynchronous runs, for hosts without a render loop: submit a batch,
+ * then poll or wait for it; up to the plan's in_flight batches can be
+ * queued at once, each on its own buffers. pixels are copied before
+ * vitvk_plan_submit returns. *ticket identifies the batch (tickets count
+ * up from 1). VITVK_ERR_LIMIT when in_flight batches are already waiting
+ * to be collected. vitvk_plan_run on the same plan is refused while a
+ * submitted batch of its first slot is uncollected. */
+vitvk_status vitvk_plan_submit(vitvk_plan *plan, const float *pixels, uint32_t n, uint64_t *ticket);
+/* VITVK_OK when the batch has finished, VITVK_NOT_READY while it runs;
+ * INVALID_ARGUMENT for a ticket that is not waiting to be collected. */
+vitvk_status vitvk_plan_poll(vitvk_plan *plan, uint64_t ticket);
+/* Waits up to timeout_ns (UINT64_MAX: forever) for the batch, then copies
+ * its results out as vitvk_plan_run does (logits / pooled may be NULL) and
+ * frees its slot. VITVK_NOT_READY when the time ran out (the batch stays
+ * queued: wait again). vitvk_plan_read_* and vitvk_plan_profile describe
+ * vitvk_plan_run only. */
+vitvk_status vitvk_plan_wait(vitvk_plan *plan, uint64_t ticket, uint64_t timeout_ns, float *logits, float *pooled);
 
 /* After a run with keep_hidden_states: the residual stream after layer
  * `index` (0 = embeddings), n x num_tokens x hidden_size floats for the n

@@ -97,6 +97,7 @@ const char *vitvk_status_string(vitvk_status s)
     case VITVK_ERR_OUT_OF_HOST_MEMORY: return "out of host memory";
     case VITVK_ERR_OUT_OF_DEVICE_MEMORY: return "out of device memory";
     case VITVK_ERR_DEVICE_LOST: return "device lost";
+    case VITVK_NOT_READY: return "not ready";
     }
     return "unknown status";
 }
@@ -647,6 +648,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
     ctx->log = desc.log;
     ctx->log_user = desc.log_user;
     ctx->kernel_family = desc.kernels;
+    ctx->budget = desc.device_memory_budget;
     vitvk_status st = VITVK_OK;
     char msg[VK_ERR_SIZE] = "";
 
@@ -809,6 +811,17 @@ void vitvk_context_device_info(const vitvk_context *ctx, vitvk_device_info *out)
 {
     if (ctx && out)
         *out = ctx->info;
+}
+
+void vitvk_context_memory(const vitvk_context *ctx, vitvk_memory_info *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (ctx) {
+        out->device_bytes = ctx->device_bytes;
+        out->budget_bytes = ctx->budget;
+    }
 }
 
 uint32_t vitvk_context_validation_errors(const vitvk_context *ctx)

@@ -92,6 +92,8 @@ struct vitvk_context {
     vitvk_log_fn log;
     void *log_user;
     vitvk_kernel_family kernel_family; /* AUTO, or forced by the caller */
+    uint64_t budget;       /* device_memory_budget, 0 = none */
+    uint64_t device_bytes; /* VkDeviceMemory held by the context's arenas */
     char last_error[VK_ERR_SIZE];
 };
 

@@ -146,6 +146,17 @@ vitvk_status vk_arena_commit(vk_arena *a)
         cursor = off + req[i].size;
         block_size[nblocks - 1] = cursor;
     }
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < nblocks; k++)
+        total += block_size[k];
+    if (ctx->budget && total > ctx->budget - (ctx->device_bytes < ctx->budget ? ctx->device_bytes : ctx->budget)) {
+        free(req), free(block_size), free(block_bits);
+        return vk_fail(ctx, VITVK_ERR_OUT_OF_DEVICE_MEMORY,
+                       "over the device-memory budget: %.1f MiB more of %s memory needed, %.1f of the %.1f MiB "
+                       "budget in use",
+                       total / 1048576.0, a->kind == VK_MEM_DEVICE ? "device" : "staging",
+                       ctx->device_bytes / 1048576.0, ctx->budget / 1048576.0);
+    }
     a->blocks = calloc(nblocks, sizeof *a->blocks);
     a->block_maps = calloc(nblocks, sizeof *a->block_maps);
     a->block_coherent = calloc(nblocks, sizeof *a->block_coherent);
@@ -168,6 +179,7 @@ vitvk_status vk_arena_commit(vk_arena *a)
             break;
         a->block_count = k + 1;
         a->bytes += block_size[k];
+        ctx->device_bytes += block_size[k];
         VkMemoryPropertyFlags f = ctx->memprops.memoryTypes[type].propertyFlags;
         a->block_coherent[k] = (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) != 0;
         if (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
@@ -222,6 +234,7 @@ void vk_arena_destroy(vk_arena *a)
             ctx->vkd.vkUnmapMemory(ctx->device, a->blocks[k]);
         ctx->vkd.vkFreeMemory(ctx->device, a->blocks[k], NULL);
     }
+    ctx->device_bytes -= a->bytes;
     free(a->buffers);
     free(a->blocks);
     free(a->block_maps);

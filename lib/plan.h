@@ -29,7 +29,28 @@ struct vitvk_plan {
     vk_program prog;
     VkCommandBuffer cmd;
     VkQueryPool timestamps; /* profile: one per dispatch, plus one at the start */
+
+    /* Asynchronous submission (plan_async.c): slot 0 is this plan, slots
+     * 1..in_flight-1 are plans of their own with the same description;
+     * ticket t lives in slot (t - 1) % in_flight. */
+    uint32_t in_flight;
+    vitvk_plan **slots;
+    VkFence *fences;
+    uint64_t *slot_ticket; /* 0: free */
+    uint32_t *slot_n;
+    uint64_t next_ticket;
 };
+
+/* Pixels of n images into the plan's staging buffer (checked). */
+vitvk_status plan_upload(vitvk_plan *p, const char *fn, const float *pixels, uint32_t n, bool want_logits);
+/* After the plan's command buffer has run: results of n images out. */
+vitvk_status plan_collect(vitvk_plan *p, uint32_t n, float *logits, float *pooled);
+/* Slots and fences for in_flight > 1 (plan_async.c); destroy accepts a
+ * half-made state. */
+vitvk_status plan_async_init(vitvk_plan *p, const vitvk_plan_desc *desc);
+void plan_async_destroy(vitvk_plan *p);
+/* Whether a submitted batch of slot 0 is still to be collected. */
+bool plan_async_busy(const vitvk_plan *p);
 
 /* The staging buffers every plan has: pixels in, pooled (and logits and
  * probabilities when labels > 0) out. Commits the upload and readback

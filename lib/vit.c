@@ -295,6 +295,8 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     }
     if (st == VITVK_OK)
         st = plan_record(p);
+    if (st == VITVK_OK)
+        st = plan_async_init(p, desc);
     if (st != VITVK_OK) {
         vitvk_plan_destroy(p);
         return st;
@@ -308,6 +310,7 @@ void vitvk_plan_destroy(vitvk_plan *p)
     if (!p)
         return;
     vitvk_context *ctx = p->ctx;
+    plan_async_destroy(p);
     if (p->cmd)
         ctx->vkd.vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &p->cmd);
     if (p->timestamps)
@@ -327,26 +330,41 @@ uint64_t vitvk_plan_activation_bytes(const vitvk_plan *p)
     return p ? p->act.bytes + p->upload.bytes + p->readback.bytes : 0;
 }
 
-vitvk_status vitvk_plan_run(vitvk_plan *p, const float *pixels, uint32_t n, float *logits, float *pooled)
+vitvk_status plan_upload(vitvk_plan *p, const char *fn, const float *pixels, uint32_t n, bool want_logits)
 {
-    if (!p)
-        return VITVK_ERR_INVALID_ARGUMENT;
     vitvk_context *ctx = p->ctx;
     const vit_config *c = &p->model->cfg;
     if (!pixels || n == 0 || n > p->batch)
-        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "vitvk_plan_run: need 1 to %u images and their pixels",
-                       p->batch);
-    if (logits && !p->model->has_classifier)
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "%s: need 1 to %u images and their pixels", fn, p->batch);
+    if (want_logits && !p->model->has_classifier)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "this model has no classifier: ask for pooled only");
     size_t per = (size_t)c->channels * c->image_h * c->image_w;
     memcpy(p->up_pixels->mapped, pixels, per * n * sizeof(float));
     /* Images past n keep whatever was there: their rows are computed and
      * ignored, which is cheaper than a second recording per size. */
-    vitvk_status st = vk_buffer_flush(&p->upload, p->up_pixels);
+    return vk_buffer_flush(&p->upload, p->up_pixels);
+}
+
+vitvk_status vitvk_plan_run(vitvk_plan *p, const float *pixels, uint32_t n, float *logits, float *pooled)
+{
+    if (!p)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    vitvk_context *ctx = p->ctx;
+    if (plan_async_busy(p))
+        return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT,
+                       "vitvk_plan_run: collect the batches submitted to this plan (vitvk_plan_wait) first");
+    vitvk_status st = plan_upload(p, "vitvk_plan_run", pixels, n, logits != NULL);
     if (st == VITVK_OK)
         st = vk_submit_wait(ctx, p->cmd);
-    if (st == VITVK_OK)
-        st = vk_buffer_invalidate(&p->readback, p->rb_pooled);
+    if (st != VITVK_OK)
+        return st;
+    return plan_collect(p, n, logits, pooled);
+}
+
+vitvk_status plan_collect(vitvk_plan *p, uint32_t n, float *logits, float *pooled)
+{
+    const vit_config *c = &p->model->cfg;
+    vitvk_status st = vk_buffer_invalidate(&p->readback, p->rb_pooled);
     if (st != VITVK_OK)
         return st;
     p->last_n = n;

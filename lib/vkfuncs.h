@@ -90,6 +90,7 @@
     X(vkCreateFence)                        \
     X(vkDestroyFence)                       \
     X(vkWaitForFences)                      \
+    X(vkGetFenceStatus)                     \
     X(vkResetFences)
 
 #define VK_DECLARE_PFN(name) PFN_##name name;
