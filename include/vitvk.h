@@ -153,6 +153,11 @@ typedef struct vitvk_context_desc {
      * it, leaving the context (and an adopted device) usable; so does a
      * real VK_ERROR_OUT_OF_DEVICE_MEMORY. */
     uint64_t device_memory_budget;
+    /* A VkAllocationCallbacks * (or NULL) passed to every Vulkan object the
+     * library creates and destroys for this context: its instance and
+     * device when it makes them, buffers, memory, pipelines, descriptor
+     * pools, fences. It must stay valid until vitvk_context_destroy. */
+    const void *vk_allocation_callbacks;
 } vitvk_context_desc;
 
 /* Creates a context. desc may be NULL for defaults. On failure *out is NULL

@@ -414,7 +414,7 @@ static vitvk_status create_instance(vk_instance_table *vki, const instance_opts 
         .ppEnabledExtensionNames = ext_names,
     };
     VkInstance inst;
-    VkResult r = vki->vkCreateInstance(&ici, NULL, &inst);
+    VkResult r = vki->vkCreateInstance(&ici, o->ctx ? o->ctx->vk_alloc : NULL, &inst);
     if (r != VK_SUCCESS) {
         snprintf(err, err_size, "vkCreateInstance failed: %s", vk_result_name(r));
         return r == VK_ERROR_INCOMPATIBLE_DRIVER ? VITVK_ERR_NO_DEVICE : VITVK_ERR_VULKAN;
@@ -569,7 +569,7 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
         .enabledExtensionCount = ne,
         .ppEnabledExtensionNames = exts,
     };
-    vitvk_status st = vk_check(ctx, vki->vkCreateDevice(ctx->physical, &dci, NULL, &ctx->device), "vkCreateDevice");
+    vitvk_status st = vk_check(ctx, vki->vkCreateDevice(ctx->physical, &dci, ctx->vk_alloc, &ctx->device), "vkCreateDevice");
     if (st != VITVK_OK)
         return st;
     ctx->owns_device = true;
@@ -617,12 +617,12 @@ static vitvk_status finish_context(vitvk_context *ctx)
         .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
         .queueFamilyIndex = ctx->queue_family,
     };
-    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateCommandPool(ctx->device, &pci, NULL, &ctx->cmd_pool),
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateCommandPool(ctx->device, &pci, ctx->vk_alloc, &ctx->cmd_pool),
                                "vkCreateCommandPool");
     if (st != VITVK_OK)
         return st;
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    return vk_check(ctx, ctx->vkd.vkCreateFence(ctx->device, &fci, NULL, &ctx->fence), "vkCreateFence");
+    return vk_check(ctx, ctx->vkd.vkCreateFence(ctx->device, &fci, ctx->vk_alloc, &ctx->fence), "vkCreateFence");
 }
 
 vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_context **out, char *err,
@@ -649,6 +649,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
     ctx->log_user = desc.log_user;
     ctx->kernel_family = desc.kernels;
     ctx->budget = desc.device_memory_budget;
+    ctx->vk_alloc = (const VkAllocationCallbacks *)desc.vk_allocation_callbacks;
     vitvk_status st = VITVK_OK;
     char msg[VK_ERR_SIZE] = "";
 
@@ -701,7 +702,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
                 .pfnUserCallback = debug_callback,
                 .pUserData = ctx,
             };
-            VkResult r = ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &dbg, NULL, &ctx->messenger);
+            VkResult r = ctx->vki.vkCreateDebugUtilsMessengerEXT(ctx->instance, &dbg, ctx->vk_alloc, &ctx->messenger);
             if (r != VK_SUCCESS) {
                 snprintf(msg, sizeof msg, "vkCreateDebugUtilsMessengerEXT failed: %s", vk_result_name(r));
                 st = VITVK_ERR_VULKAN;
@@ -788,16 +789,16 @@ void vitvk_context_destroy(vitvk_context *ctx)
             ctx->vkd.vkQueueWaitIdle(ctx->queue);
         vk_kernels_destroy(ctx);
         if (ctx->fence)
-            ctx->vkd.vkDestroyFence(ctx->device, ctx->fence, NULL);
+            ctx->vkd.vkDestroyFence(ctx->device, ctx->fence, ctx->vk_alloc);
         if (ctx->cmd_pool)
-            ctx->vkd.vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+            ctx->vkd.vkDestroyCommandPool(ctx->device, ctx->cmd_pool, ctx->vk_alloc);
         if (ctx->owns_device)
-            ctx->vkd.vkDestroyDevice(ctx->device, NULL);
+            ctx->vkd.vkDestroyDevice(ctx->device, ctx->vk_alloc);
     }
     if (ctx->owns_instance && ctx->instance) {
         if (ctx->messenger && ctx->vki.vkDestroyDebugUtilsMessengerEXT)
-            ctx->vki.vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
-        ctx->vki.vkDestroyInstance(ctx->instance, NULL);
+            ctx->vki.vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, ctx->vk_alloc);
+        ctx->vki.vkDestroyInstance(ctx->instance, ctx->vk_alloc);
     }
     free(ctx);
 }

@@ -93,6 +93,7 @@ struct vitvk_context {
     void *log_user;
     vitvk_kernel_family kernel_family; /* AUTO, or forced by the caller */
     uint64_t budget;       /* device_memory_budget, 0 = none */
+    const VkAllocationCallbacks *vk_alloc; /* the caller's, or NULL */
     uint64_t device_bytes; /* VkDeviceMemory held by the context's arenas */
     char last_error[VK_ERR_SIZE];
 };

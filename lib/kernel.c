@@ -59,14 +59,14 @@ static void kernel_free(vitvk_context *ctx, vk_kernel *k)
     if (!k)
         return;
     for (size_t i = 0; i < k->pipeline_count; i++)
-        ctx->vkd.vkDestroyPipeline(ctx->device, k->pipelines[i].pipeline, NULL);
+        ctx->vkd.vkDestroyPipeline(ctx->device, k->pipelines[i].pipeline, ctx->vk_alloc);
     free(k->pipelines);
     if (k->layout)
-        ctx->vkd.vkDestroyPipelineLayout(ctx->device, k->layout, NULL);
+        ctx->vkd.vkDestroyPipelineLayout(ctx->device, k->layout, ctx->vk_alloc);
     if (k->set_layout)
-        ctx->vkd.vkDestroyDescriptorSetLayout(ctx->device, k->set_layout, NULL);
+        ctx->vkd.vkDestroyDescriptorSetLayout(ctx->device, k->set_layout, ctx->vk_alloc);
     if (k->module)
-        ctx->vkd.vkDestroyShaderModule(ctx->device, k->module, NULL);
+        ctx->vkd.vkDestroyShaderModule(ctx->device, k->module, ctx->vk_alloc);
     free(k);
 }
 
@@ -96,7 +96,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
         .codeSize = d->size[fp16 ? 1 : 0],
         .pCode = d->code[fp16 ? 1 : 0],
     };
-    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateShaderModule(ctx->device, &smci, NULL, &k->module),
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateShaderModule(ctx->device, &smci, ctx->vk_alloc, &k->module),
                                "vkCreateShaderModule");
     VkDescriptorSetLayoutBinding b[VK_MAX_BINDINGS];
     for (uint32_t i = 0; i < d->bindings; i++)
@@ -113,7 +113,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
         .pBindings = b,
     };
     if (st == VITVK_OK)
-        st = vk_check(ctx, ctx->vkd.vkCreateDescriptorSetLayout(ctx->device, &dslci, NULL, &k->set_layout),
+        st = vk_check(ctx, ctx->vkd.vkCreateDescriptorSetLayout(ctx->device, &dslci, ctx->vk_alloc, &k->set_layout),
                       "vkCreateDescriptorSetLayout");
     VkPushConstantRange pcr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .offset = 0, .size = d->push_size};
     VkPipelineLayoutCreateInfo plci = {
@@ -124,7 +124,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
         .pPushConstantRanges = &pcr,
     };
     if (st == VITVK_OK)
-        st = vk_check(ctx, ctx->vkd.vkCreatePipelineLayout(ctx->device, &plci, NULL, &k->layout),
+        st = vk_check(ctx, ctx->vkd.vkCreatePipelineLayout(ctx->device, &plci, ctx->vk_alloc, &k->layout),
                       "vkCreatePipelineLayout");
     if (st != VITVK_OK) {
         kernel_free(ctx, k);
@@ -179,7 +179,7 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
     VkPipeline pipe;
     char what[96];
     snprintf(what, sizeof what, "vkCreateComputePipelines (%s)", shaders[k->id].name);
-    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &cpci, NULL,
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateComputePipelines(ctx->device, VK_NULL_HANDLE, 1, &cpci, ctx->vk_alloc,
                                                                       &pipe),
                                what);
     if (st != VITVK_OK)

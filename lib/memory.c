@@ -50,7 +50,7 @@ vitvk_status vk_arena_add(vk_arena *a, VkDeviceSize size, const char *what, vk_b
                  VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
-    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateBuffer(ctx->device, &bci, NULL, &b->buffer), "vkCreateBuffer");
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateBuffer(ctx->device, &bci, ctx->vk_alloc, &b->buffer), "vkCreateBuffer");
     if (st != VITVK_OK) {
         free(b);
         return st;
@@ -174,7 +174,7 @@ vitvk_status vk_arena_commit(vk_arena *a)
             .allocationSize = block_size[k],
             .memoryTypeIndex = (uint32_t)type,
         };
-        st = vk_check(ctx, ctx->vkd.vkAllocateMemory(ctx->device, &mai, NULL, &a->blocks[k]), "vkAllocateMemory");
+        st = vk_check(ctx, ctx->vkd.vkAllocateMemory(ctx->device, &mai, ctx->vk_alloc, &a->blocks[k]), "vkAllocateMemory");
         if (st != VITVK_OK)
             break;
         a->block_count = k + 1;
@@ -226,13 +226,13 @@ void vk_arena_destroy(vk_arena *a)
         return;
     vitvk_context *ctx = a->ctx;
     for (size_t i = 0; i < a->count; i++) {
-        ctx->vkd.vkDestroyBuffer(ctx->device, a->buffers[i]->buffer, NULL);
+        ctx->vkd.vkDestroyBuffer(ctx->device, a->buffers[i]->buffer, ctx->vk_alloc);
         free(a->buffers[i]);
     }
     for (uint32_t k = 0; k < a->block_count; k++) {
         if (a->block_maps && a->block_maps[k])
             ctx->vkd.vkUnmapMemory(ctx->device, a->blocks[k]);
-        ctx->vkd.vkFreeMemory(ctx->device, a->blocks[k], NULL);
+        ctx->vkd.vkFreeMemory(ctx->device, a->blocks[k], ctx->vk_alloc);
     }
     ctx->device_bytes -= a->bytes;
     free(a->buffers);

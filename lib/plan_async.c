@@ -32,7 +32,7 @@ vitvk_status plan_async_init(vitvk_plan *p, const vitvk_plan_desc *desc)
         st = vitvk_plan_create(p->model, &one, &p->slots[i]);
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     for (uint32_t i = 0; st == VITVK_OK && i < k; i++)
-        st = vk_check(ctx, ctx->vkd.vkCreateFence(ctx->device, &fci, NULL, &p->fences[i]), "vkCreateFence");
+        st = vk_check(ctx, ctx->vkd.vkCreateFence(ctx->device, &fci, ctx->vk_alloc, &p->fences[i]), "vkCreateFence");
     p->next_ticket = 1;
     return st;
 }
@@ -46,7 +46,7 @@ void plan_async_destroy(vitvk_plan *p)
         /* A batch still queued must finish before its buffers go. */
         if (p->slot_ticket[i])
             ctx->vkd.vkWaitForFences(ctx->device, 1, &p->fences[i], VK_TRUE, UINT64_MAX);
-        ctx->vkd.vkDestroyFence(ctx->device, p->fences[i], NULL);
+        ctx->vkd.vkDestroyFence(ctx->device, p->fences[i], ctx->vk_alloc);
     }
     for (uint32_t i = 1; p->slots && i < p->in_flight; i++)
         vitvk_plan_destroy(p->slots[i]);

@@ -78,7 +78,7 @@ vitvk_status vk_program_finalize(vk_program *p)
         .poolSizeCount = nps,
         .pPoolSizes = ps,
     };
-    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateDescriptorPool(ctx->device, &dpci, NULL, &p->pool),
+    vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateDescriptorPool(ctx->device, &dpci, ctx->vk_alloc, &p->pool),
                                "vkCreateDescriptorPool");
     for (size_t i = 0; st == VITVK_OK && i < p->count; i++) {
         vk_dispatch *d = &p->items[i];
@@ -111,7 +111,7 @@ vitvk_status vk_program_finalize(vk_program *p)
                     .offset = 0,
                     .range = d->buffers[b]->size / texel * texel,
                 };
-                st = vk_check(ctx, ctx->vkd.vkCreateBufferView(ctx->device, &bvci, NULL, &d->views[b]),
+                st = vk_check(ctx, ctx->vkd.vkCreateBufferView(ctx->device, &bvci, ctx->vk_alloc, &d->views[b]),
                               "vkCreateBufferView");
                 w[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
                 w[b].pTexelBufferView = &d->views[b];
@@ -209,9 +209,9 @@ void vk_program_destroy(vk_program *p)
     for (size_t i = 0; p->ctx && i < p->count; i++)
         for (uint32_t b = 0; b < VK_MAX_BINDINGS; b++)
             if (p->items[i].views[b])
-                p->ctx->vkd.vkDestroyBufferView(p->ctx->device, p->items[i].views[b], NULL);
+                p->ctx->vkd.vkDestroyBufferView(p->ctx->device, p->items[i].views[b], p->ctx->vk_alloc);
     if (p->ctx && p->pool)
-        p->ctx->vkd.vkDestroyDescriptorPool(p->ctx->device, p->pool, NULL);
+        p->ctx->vkd.vkDestroyDescriptorPool(p->ctx->device, p->pool, p->ctx->vk_alloc);
     free(p->items);
     memset(p, 0, sizeof *p);
 }

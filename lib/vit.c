@@ -291,7 +291,7 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
             .queryType = VK_QUERY_TYPE_TIMESTAMP,
             .queryCount = (uint32_t)p->prog.count + 1,
         };
-        st = vk_check(ctx, ctx->vkd.vkCreateQueryPool(ctx->device, &qpci, NULL, &p->timestamps), "vkCreateQueryPool");
+        st = vk_check(ctx, ctx->vkd.vkCreateQueryPool(ctx->device, &qpci, ctx->vk_alloc, &p->timestamps), "vkCreateQueryPool");
     }
     if (st == VITVK_OK)
         st = plan_record(p);
@@ -314,7 +314,7 @@ void vitvk_plan_destroy(vitvk_plan *p)
     if (p->cmd)
         ctx->vkd.vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &p->cmd);
     if (p->timestamps)
-        ctx->vkd.vkDestroyQueryPool(ctx->device, p->timestamps, NULL);
+        ctx->vkd.vkDestroyQueryPool(ctx->device, p->timestamps, ctx->vk_alloc);
     vk_program_destroy(&p->prog);
     vk_arena_destroy(&p->act);
     vk_arena_destroy(&p->upload);
