@@ -29,7 +29,19 @@ struct vitvk_plan {
     vk_program prog;
     VkCommandBuffer cmd;
     VkQueryPool timestamps; /* profile: one per dispatch, plus one at the start */
+
+    /* vitvk_plan_record (plan_record.c): top-k pairs and their dispatch */
+    vk_arena rec;
+    vk_buffer *topk;
+    vk_program topk_prog;
 };
+
+/* What vitvk_plan_record adds to a plan (nothing for a model without a
+ * classifier); init before anything can fail, teardown is safe after any
+ * failure. */
+void plan_record_init(vitvk_plan *p);
+vitvk_status plan_record_setup(vitvk_plan *p);
+void plan_record_teardown(vitvk_plan *p);
 
 /* The staging buffers every plan has: pixels in, pooled (and logits and
  * probabilities when labels > 0) out. Commits the upload and readback
