@@ -336,7 +336,10 @@ typedef struct vitvk_input_desc {
  * layout or kind not listed above, zero or oversized sizes, a misaligned
  * offset or pitch (INVALID_ARGUMENT); a model whose input is not 3-channel,
  * or whose preprocessing gives another size than the model takes from a
- * width x height image (UNSUPPORTED). Usage flags cannot be queried: an
+ * width x height image (UNSUPPORTED). The tables are uploaded through the
+ * context's queue, waiting for it (as vitvk_model_load does): call this
+ * where the host does not submit to that queue from another thread. Usage
+ * flags cannot be queried: an
  * image without SAMPLED or a buffer without STORAGE usage is caught only by
  * the validation layer. */
 vitvk_status vitvk_input_create(vitvk_plan *plan, const vitvk_input_desc *desc, vitvk_input **out);

@@ -286,16 +286,22 @@ END_TEST
 
 /* ---- outputs against vitvk_plan_run ---- */
 
+/* The bundled digits ViT and the Swin fixture (whose buffers the Swin
+ * planner lays out). */
 START_TEST(test_outputs_match_run)
 {
     fixture f;
     fixture_open(&f);
     char dir[512], paths[2][1024];
-    snprintf(dir, sizeof dir, "%s/models/digits-vit", source_dir());
-    snprintf(paths[0], sizeof paths[0], "%s/samples/7-seven.png", dir);
+    if (_i == 0)
+        snprintf(dir, sizeof dir, "%s/models/digits-vit", source_dir());
+    else
+        snprintf(dir, sizeof dir, "%s/fixtures/swin-tiny", data_dir());
+    snprintf(paths[0], sizeof paths[0], "%s/models/digits-vit/samples/7-seven.png", source_dir());
     snprintf(paths[1], sizeof paths[1], "%s/preprocess/fixtures/coffee.png", data_dir());
     vitvk_model *model;
-    ck_assert_int_eq(vitvk_model_load(f.ctx, dir, NULL, &model), VITVK_OK);
+    vitvk_model_desc md = {.precision = VITVK_PRECISION_FP32};
+    ck_assert_int_eq(vitvk_model_load(f.ctx, dir, &md, &model), VITVK_OK);
     vitvk_model_info info;
     vitvk_model_get_info(model, &info);
     uint32_t L = info.num_labels, D = info.pooled_size, n = 3;
@@ -377,6 +383,7 @@ START_TEST(test_outputs_match_run)
         }
     }
     ck_assert_uint_eq(vitvk_plan_output_bytes(plan, &(vitvk_output){.kind = VITVK_OUTPUT_TOP_K, .k = 3}, 2), 48);
+    ck_assert_uint_eq(vitvk_plan_output_bytes(plan, &(vitvk_output){.kind = VITVK_OUTPUT_EMBEDDINGS}, 2), 8 * D);
 
     vitvk_input_destroy(a);
     vitvk_input_destroy(b);
@@ -539,7 +546,7 @@ int main(void)
     TCase *tc = tcase_create("record");
     tcase_set_timeout(tc, 600);
     tcase_add_loop_test(tc, test_gpu_preprocess_parity, 0, (int)(sizeof parity_cases / sizeof parity_cases[0]));
-    tcase_add_test(tc, test_outputs_match_run);
+    tcase_add_loop_test(tc, test_outputs_match_run, 0, 2);
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_size_mismatch);
     suite_add_tcase(s, tc);
