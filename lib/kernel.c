@@ -144,7 +144,7 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "internal: too many specialization constants");
     for (size_t i = 0; i < k->pipeline_count; i++) {
         vk_pipeline_entry *e = &k->pipelines[i];
-        if (e->spec_count == count && memcmp(e->spec, spec, count * sizeof *spec) == 0) {
+        if (e->spec_count == count && (count == 0 || memcmp(e->spec, spec, count * sizeof *spec) == 0)) {
             *out = e->pipeline;
             return VITVK_OK;
         }
@@ -188,7 +188,8 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
         return st;
     vk_pipeline_entry *e = &k->pipelines[k->pipeline_count++];
     memset(e, 0, sizeof *e);
-    memcpy(e->spec, spec, count * sizeof *spec);
+    if (count) /* spec may be NULL when there are none */
+        memcpy(e->spec, spec, count * sizeof *spec);
     e->spec_count = count;
     e->pipeline = pipe;
     *out = pipe;
