@@ -339,6 +339,158 @@ typedef struct vitvk_kernel_time {
 vitvk_status vitvk_plan_profile(vitvk_plan *plan, vitvk_kernel_time *out, uint32_t *count);
 
 /* ------------------------------------------------------------------ */
+/* Recording into the host's command buffer                             */
+/*
+ * For hosts that own the Vulkan device (a game, a paint program): the
+ * context adopts the host's device (vitvk_context_desc.adopt_device), an
+ * input is made once per host image or buffer, and vitvk_plan_record
+ * appends preprocessing, the forward pass and the copy of the results into
+ * a command buffer the host records and submits itself. Nothing is
+ * submitted, waited for or allocated while recording.
+ *
+ * Preprocessing on the GPU is the CPU path's (vitvk_model_preprocess_file)
+ * to the bit: the model's preprocessor config (resize with PIL's or torch's
+ * fixed-point filters, widened when shrinking, each pass rounded to 8 bits;
+ * center crop or padding; rescale and normalise), for transformers' and timm
+ * checkpoints alike. The alpha channel is ignored (as the CPU path drops it).
+ *
+ * Handles are passed as integers/pointers: VkImage and VkBuffer as
+ * uint64_t, VkCommandBuffer as void *, VkFormat and VkImageLayout as their
+ * enum values. */
+
+typedef struct vitvk_input vitvk_input;
+
+typedef enum vitvk_input_kind {
+    VITVK_INPUT_IMAGE = 0,  /* a VkImage, sampled */
+    VITVK_INPUT_BUFFER = 1  /* 8-bit RGBA or BGRA rows in a VkBuffer */
+} vitvk_input_kind;
+
+typedef struct vitvk_input_desc {
+    vitvk_input_kind kind;
+    uint32_t width, height;      /* the whole image, in pixels (1 to VITVK_MAX_IMAGE_PIXELS) */
+    /* VITVK_INPUT_IMAGE: a 2D image (mip level 0, array layer 0 is read)
+     * created with VK_IMAGE_USAGE_SAMPLED_BIT, width x height, of format
+     * VK_FORMAT_R8G8B8A8_UNORM / _SRGB or VK_FORMAT_B8G8R8A8_UNORM / _SRGB.
+     * vk_layout is the layout it will be in when the recorded commands run:
+     * VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL or VK_IMAGE_LAYOUT_GENERAL.
+     * sRGB images are read as their stored bytes (as the CPU path reads a
+     * file): set mutable_format when the image was created with
+     * VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT and the bytes are read through a
+     * UNORM view; otherwise the sampler's sRGB decode is encoded back. */
+    uint64_t vk_image;
+    uint32_t vk_format;
+    uint32_t vk_layout;
+    int mutable_format;
+    /* VITVK_INPUT_BUFFER: a buffer created with
+     * VK_BUFFER_USAGE_STORAGE_BUFFER_BIT holding height rows of width
+     * pixels, 4 bytes each (R, G, B, A; or B, G, R, A with bgra = 1), the
+     * first at vk_offset, row r at vk_offset + r * row_pitch (0 = width * 4).
+     * vk_offset and row_pitch must be multiples of 4. */
+    uint64_t vk_buffer;
+    uint64_t vk_offset;
+    uint64_t row_pitch;
+    int bgra;
+} vitvk_input_desc;
+
+/* Prepares reading one host image or buffer into `plan`: an image view,
+ * descriptor sets, resize tables and scratch buffers sized for this width x
+ * height. The image or buffer must outlive the input, and the input every
+ * command buffer that records it, until that command buffer has finished
+ * executing. Errors (one line in vitvk_context_last_error): a format,
+ * layout or kind not listed above, zero or oversized sizes, a misaligned
+ * offset or pitch (INVALID_ARGUMENT); a model whose input is not 3-channel,
+ * or whose preprocessing gives another size than the model takes from a
+ * width x height image (UNSUPPORTED). The tables are uploaded through the
+ * context's queue, waiting for it (as vitvk_model_load does): call this
+ * where the host does not submit to that queue from another thread. Usage
+ * flags cannot be queried: an
+ * image without SAMPLED or a buffer without STORAGE usage is caught only by
+ * the validation layer. */
+vitvk_status vitvk_input_create(vitvk_plan *plan, const vitvk_input_desc *desc, vitvk_input **out);
+void vitvk_input_destroy(vitvk_input *input);
+
+typedef enum vitvk_output_kind {
+    VITVK_OUTPUT_LOGITS = 0,        /* n x num_labels floats */
+    VITVK_OUTPUT_PROBABILITIES = 1, /* n x num_labels floats (softmax of the logits) */
+    /* n x k pairs {uint32_t index; float probability}: the k largest
+     * logits in descending order, ties by lower index first. */
+    VITVK_OUTPUT_TOP_K = 2,
+    VITVK_OUTPUT_EMBEDDINGS = 3,    /* n x pooled_size floats (vitvk_plan_run's `pooled`) */
+    /* n x C x H x W floats: the preprocessed pixel_values only; the forward
+     * pass is not recorded (for checking preprocessing). */
+    VITVK_OUTPUT_PIXEL_VALUES = 4
+} vitvk_output_kind;
+
+/* Largest k of VITVK_OUTPUT_TOP_K (and at most num_labels). */
+#define VITVK_MAX_TOP_K 256u
+
+typedef struct vitvk_output {
+    vitvk_output_kind kind;
+    uint64_t vk_buffer;  /* VkBuffer with VK_BUFFER_USAGE_TRANSFER_DST_BIT */
+    uint64_t vk_offset;  /* a multiple of 4; the buffer must hold what `kind` writes from here */
+    uint32_t k;          /* VITVK_OUTPUT_TOP_K: 1 to min(num_labels, VITVK_MAX_TOP_K) */
+} vitvk_output;
+
+/* Appends to `command_buffer` (a VkCommandBuffer in the recording state,
+ * allocated from the context's VkDevice, for a queue family with compute)
+ * the preprocessing of inputs[0..n-1] (made for this plan; n from 1 to the
+ * plan's batch; an input may appear more than once), the forward pass and
+ * the copy of `output` into the caller's buffer, values of image i first
+ * in input order, little-endian and tightly packed. Nothing is submitted.
+ *
+ * Before: the caller must record, ahead of these commands, a barrier that
+ * makes its writes to the inputs visible to the compute shader and puts
+ * each image in its vk_layout, and must not write them until the commands
+ * have executed. For an image written by a render pass or a copy, e.g.:
+ *
+ *     VkImageMemoryBarrier before = {
+ *         .srcAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT (or TRANSFER_WRITE),
+ *         .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+ *         .oldLayout = <the layout it was written in>,
+ *         .newLayout = desc.vk_layout, ...  };
+ *     vkCmdPipelineBarrier(cmd, <the writer's stage: COLOR_ATTACHMENT_OUTPUT or TRANSFER>,
+ *                          VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 0, NULL, 0, NULL, 1, &before);
+ *
+ * (a VkBufferMemoryBarrier / VkMemoryBarrier with the same stages and
+ * accesses for a buffer input). The output range must not be read or
+ * written by anything still running: order earlier accesses to it before
+ * VK_PIPELINE_STAGE_TRANSFER_BIT (with a memory barrier to
+ * VK_ACCESS_TRANSFER_WRITE_BIT for earlier writes).
+ *
+ * After: the results are written by transfer (vkCmdCopyBuffer). Before
+ * reading them the caller records:
+ *
+ *     VkBufferMemoryBarrier after = {
+ *         .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+ *         .dstAccessMask = <the consumer's access: SHADER_READ, TRANSFER_READ, HOST_READ, ...>,
+ *         .buffer = output.vk_buffer, .offset = output.vk_offset, .size = <bytes written> };
+ *     vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, <the consumer's stage>, ...);
+ *
+ * The recorded commands begin with a barrier of their own that orders
+ * them after earlier uses of the plan's buffers on the same queue, and use
+ * compute dispatches and transfers between these two barriers; they leave
+ * no pipeline, descriptor set or push constants bound that the caller can
+ * rely on (rebind after).
+ *
+ * Lifetimes: the plan and the inputs must stay alive, and the plan must not
+ * run (vitvk_plan_run) or be recorded into another command buffer that
+ * executes at the same time, until this command buffer has finished
+ * executing: one recording of a plan in flight at a time. The command
+ * buffer may be submitted many times. vitvk_plan_read_* and
+ * vitvk_plan_profile describe vitvk_plan_run only.
+ *
+ * Errors (nothing is recorded): NULL arguments, n out of range, an input
+ * of another plan, an unknown kind, a k out of range, a misaligned offset
+ * (INVALID_ARGUMENT); LOGITS, PROBABILITIES or TOP_K on a model without a
+ * classifier (INVALID_ARGUMENT). */
+vitvk_status vitvk_plan_record(vitvk_plan *plan, void *command_buffer, vitvk_input *const *inputs, uint32_t n,
+                               const vitvk_output *output);
+
+/* Bytes vitvk_plan_record writes for `output` and n images (0 when the kind
+ * or k does not fit the plan's model). */
+uint64_t vitvk_plan_output_bytes(const vitvk_plan *plan, const vitvk_output *output, uint32_t n);
+
+/* ------------------------------------------------------------------ */
 /* Images                                                               */
 
 /* Largest image accepted, in pixels (width x height), checked from the file

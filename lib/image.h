@@ -143,6 +143,34 @@ vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, fl
 vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int resample,
                         int backend, img_rgb8 *dst, char *err, size_t err_size);
 
+/* One axis of a resize as fixed-point taps, for resizing elsewhere (the GPU)
+ * with the same integers: output i = clamp((2^(bits-1) + sum_j in[first[i] +
+ * j] * k[i * stride + j]) >> bits, 0, 255) over j < count[i]. Horizontal
+ * pass first, then vertical, each rounded to 8 bits, reproduces img_resize
+ * bit for bit (a kept size and nearest are one-tap tables). Every sum fits
+ * int32 (PIL's own accumulator type). */
+typedef struct img_axis_table {
+    uint32_t *first, *count;
+    int32_t *k;
+    size_t stride;
+    int bits;
+} img_axis_table;
+vitvk_status img_resize_axis(uint32_t in_size, uint32_t out_size, int resample, int backend,
+                             img_axis_table *out);
+void img_axis_table_free(img_axis_table *t); /* NULL-safe */
+
+/* Where preprocess_image reads from: the resized size, the output size and
+ * the resized pixel that output (0, 0) reads (negative or past the end where
+ * a crop pads). */
+typedef struct preproc_geometry {
+    uint32_t resized_w, resized_h, out_w, out_h;
+    int64_t x0, y0;
+} preproc_geometry;
+void preproc_geometry_for(const preproc_config *cfg, uint32_t in_w, uint32_t in_h, preproc_geometry *g);
+/* Each backend's float value of every uint8 level per channel, as
+ * preprocess_image computes them. */
+void preproc_build_lut(const preproc_config *cfg, float lut[3][256]);
+
 /* ---- shared by the image sources, not for other callers ---- */
 /* Refuses zero sizes (FORMAT) and more than max_pixels (0 = default; LIMIT). */
 vitvk_status img_check_dimensions(const char *name, uint64_t width, uint64_t height,

@@ -43,6 +43,10 @@ typedef enum vk_shader_id {
     SH_WINDOW_ATTENTION,
     SH_PATCH_MERGE,
     SH_GELU,
+    SH_PREP_FETCH,   /* host image (sampled) -> packed RGBA8 words */
+    SH_PREP_ROWS,    /* horizontal resize pass, fixed-point taps */
+    SH_PREP_COLUMNS, /* vertical pass + crop + rescale/normalise into pixel_values */
+    SH_TOPK,         /* the k largest logits per image, with their probabilities */
     SH_COUNT
 } vk_shader_id;
 
@@ -129,6 +133,9 @@ typedef struct vk_buffer {
     VkDeviceSize size;   /* bytes requested */
     void *mapped;        /* host pointer when the memory is mapped, else NULL */
     uint32_t block;      /* index of the arena block */
+    /* What descriptors see: 0, 0 is the whole buffer (arena buffers); a
+     * window of a caller's buffer otherwise (vitvk_input). */
+    VkDeviceSize bind_offset, bind_range;
 } vk_buffer;
 
 typedef enum vk_mem_kind {
@@ -185,6 +192,7 @@ struct vk_kernel {
     const char *variant;  /* static: the shader and its storage variant, "layernorm_texel.f16" */
     uint32_t bindings;
     uint32_t texel_mask;  /* bindings that are uniform texel buffers (vec4 texels) */
+    uint32_t image_mask;  /* bindings that are sampled images (no sampler) */
     VkFormat texel_format; /* their format: RGBA32F, or RGBA16F for fp16 kernels */
     uint32_t push_size;
     VkShaderModule module;
@@ -211,6 +219,8 @@ typedef struct vk_dispatch {
     VkDescriptorSet set;
     const vk_buffer *buffers[VK_MAX_BINDINGS];
     VkBufferView views[VK_MAX_BINDINGS]; /* texel bindings, made at finalize */
+    VkImageView images[VK_MAX_BINDINGS];  /* image bindings (not owned) */
+    VkImageLayout image_layouts[VK_MAX_BINDINGS];
     uint32_t write_mask; /* bit i: binding i is written */
     uint8_t push[VK_MAX_PUSH];
     uint32_t groups[3];
@@ -234,6 +244,11 @@ vitvk_status vk_program_add(vk_program *p, vk_kernel *k, const uint32_t *spec, u
                             const vk_buffer *const *buffers, uint32_t nbuf, uint32_t write_mask,
                             const void *push, uint32_t push_size, uint32_t gx, uint32_t gy,
                             uint32_t gz, const char *label);
+/* Binds an image view (its layout when the dispatch runs) to image binding
+ * `binding` of the dispatch added last; vk_program_add takes NULL for that
+ * buffer. Images are read only and not tracked: their synchronisation is
+ * the caller's. */
+void vk_program_bind_image(vk_program *p, uint32_t binding, VkImageView view, VkImageLayout layout);
 /* Records the useful work of the dispatch added last (for profiles). */
 void vk_program_set_cost(vk_program *p, uint64_t flops, uint64_t bytes);
 /* Names the kernel variant of the dispatch added last, for profiles and

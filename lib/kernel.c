@@ -18,13 +18,15 @@ typedef struct shader_desc {
     uint32_t bindings;
     uint32_t push_size;
     uint32_t texel_mask;
+    uint32_t image_mask;
 } shader_desc;
 
 /* Each entry names its fp32 and fp16 SPIR-V: variants are compiled from
  * one source with different storage macros (see CMakeLists.txt). */
-#define SHADER_T(id, n, v32, v16, nb, push, texel)                                     \
+#define SHADER_TI(id, n, v32, v16, nb, push, texel, image)                                     \
     [id] = {#n, {#n "." #v32, #n "." #v16}, {spv_##n##_##v32, spv_##n##_##v16}, {sizeof spv_##n##_##v32, sizeof spv_##n##_##v16}, \
-            nb, push, texel}
+            nb, push, texel, image}
+#define SHADER_T(id, n, v32, v16, nb, push, texel) SHADER_TI(id, n, v32, v16, nb, push, texel, 0)
 #define SHADER(id, n, v32, v16, nb, push) SHADER_T(id, n, v32, v16, nb, push, 0)
 
 static const shader_desc shaders[SH_COUNT] = {
@@ -52,6 +54,12 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_WINDOW_ATTENTION, window_attention, f32, f16, 4, 32),
     SHADER(SH_PATCH_MERGE, patch_merge, f32, f16, 2, 16),
     SHADER(SH_GELU, gelu, f32, f16, 2, 8),
+    /* Preprocessing and top-k work on bytes and fp32 whatever the model's
+     * precision: both slots hold the one variant. */
+    SHADER_TI(SH_PREP_FETCH, prep_fetch, f32, f32, 2, 12, 0, 0x1),
+    SHADER(SH_PREP_ROWS, prep_rows, f32, f32, 3, 40),
+    SHADER(SH_PREP_COLUMNS, prep_columns, f32, f32, 4, 48),
+    SHADER(SH_TOPK, topk, f32, f32, 3, 12),
 };
 
 static void kernel_free(vitvk_context *ctx, vk_kernel *k)
@@ -89,6 +97,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
     k->bindings = d->bindings;
     k->push_size = d->push_size;
     k->texel_mask = d->texel_mask;
+    k->image_mask = d->image_mask;
     k->texel_format = fp16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
 
     VkShaderModuleCreateInfo smci = {
@@ -102,8 +111,9 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
     for (uint32_t i = 0; i < d->bindings; i++)
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
-            .descriptorType = (d->texel_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
-                                                        : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorType = (d->image_mask >> i) & 1u   ? VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE
+                              : (d->texel_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                          : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
         };
@@ -142,7 +152,7 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "internal: too many specialization constants");
     for (size_t i = 0; i < k->pipeline_count; i++) {
         vk_pipeline_entry *e = &k->pipelines[i];
-        if (e->spec_count == count && memcmp(e->spec, spec, count * sizeof *spec) == 0) {
+        if (e->spec_count == count && (count == 0 || memcmp(e->spec, spec, count * sizeof *spec) == 0)) {
             *out = e->pipeline;
             return VITVK_OK;
         }
@@ -186,7 +196,8 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
         return st;
     vk_pipeline_entry *e = &k->pipelines[k->pipeline_count++];
     memset(e, 0, sizeof *e);
-    memcpy(e->spec, spec, count * sizeof *spec);
+    if (count) /* spec may be NULL when there are none */
+        memcpy(e->spec, spec, count * sizeof *spec);
     e->spec_count = count;
     e->pipeline = pipe;
     *out = pipe;

@@ -39,6 +39,11 @@ struct vitvk_plan {
     uint64_t *slot_ticket; /* 0: free */
     uint32_t *slot_n;
     uint64_t next_ticket;
+
+    /* vitvk_plan_record (plan_record.c): top-k pairs and their dispatch */
+    vk_arena rec;
+    vk_buffer *topk;
+    vk_program topk_prog;
 };
 
 /* Pixels of n images into the plan's staging buffer (checked). */
@@ -51,6 +56,13 @@ vitvk_status plan_async_init(vitvk_plan *p, const vitvk_plan_desc *desc);
 void plan_async_destroy(vitvk_plan *p);
 /* Whether a submitted batch of slot 0 is still to be collected. */
 bool plan_async_busy(const vitvk_plan *p);
+
+/* What vitvk_plan_record adds to a plan (nothing for a model without a
+ * classifier); init before anything can fail, teardown is safe after any
+ * failure. */
+void plan_record_init(vitvk_plan *p);
+vitvk_status plan_record_setup(vitvk_plan *p);
+void plan_record_teardown(vitvk_plan *p);
 
 /* The staging buffers every plan has: pixels in, pooled (and logits and
  * probabilities when labels > 0) out. Commits the upload and readback

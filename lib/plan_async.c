@@ -24,7 +24,9 @@ vitvk_status plan_async_init(vitvk_plan *p, const vitvk_plan_desc *desc)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     p->in_flight = k;
     p->slots[0] = p;
-    vitvk_plan_desc one = *desc;
+    vitvk_plan_desc one = {0};
+    if (desc)
+        one = *desc;
     one.in_flight = 1;
     one.profile = 0;
     vitvk_status st = VITVK_OK;

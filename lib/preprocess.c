@@ -337,11 +337,22 @@ static int64_t crop_origin(uint32_t in, uint32_t crop, int backend)
     return -(int64_t)(backend == PREPROC_BACKEND_PIL ? (pad + 1) / 2 : pad / 2);
 }
 
+void preproc_geometry_for(const preproc_config *cfg, uint32_t in_w, uint32_t in_h, preproc_geometry *g)
+{
+    resized_size(cfg, in_w, in_h, &g->resized_w, &g->resized_h);
+    preproc_output_size(cfg, in_w, in_h, &g->out_w, &g->out_h);
+    g->x0 = g->y0 = 0;
+    if (cfg->do_center_crop) {
+        g->x0 = crop_origin(g->resized_w, g->out_w, cfg->backend);
+        g->y0 = crop_origin(g->resized_h, g->out_h, cfg->backend);
+    }
+}
+
 /* ---- arithmetic ---- */
 
 /* Every output value depends only on one uint8 sample and its channel, so
  * each backend's float sequence is evaluated once per level. */
-static void build_lut(const preproc_config *cfg, float lut[3][256])
+void preproc_build_lut(const preproc_config *cfg, float lut[3][256])
 {
     for (int c = 0; c < 3; c++) {
         float mean = cfg->image_mean[c], std = cfg->image_std[c];
@@ -422,13 +433,11 @@ vitvk_status preprocess_image(const img_rgb8 *img, const preproc_config *cfg, fl
         vk_errorf(err, err_size, "preprocess_image: out of memory");
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
-    build_lut(cfg, lut);
+    preproc_build_lut(cfg, lut);
 
-    int64_t x0 = 0, y0 = 0;
-    if (cfg->do_center_crop) {
-        x0 = crop_origin(src->width, ow, cfg->backend);
-        y0 = crop_origin(src->height, oh, cfg->backend);
-    }
+    preproc_geometry geo;
+    preproc_geometry_for(cfg, img->width, img->height, &geo);
+    int64_t x0 = geo.x0, y0 = geo.y0;
     size_t plane = (size_t)ow * oh;
     for (uint32_t y = 0; y < oh; y++) {
         int64_t sy = y0 + y;

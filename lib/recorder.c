@@ -62,16 +62,26 @@ vitvk_status vk_program_finalize(vk_program *p)
     vitvk_context *ctx = p->ctx;
     if (p->count == 0)
         return VITVK_OK;
-    uint32_t storage = 0, texel = 0;
-    for (size_t i = 0; i < p->count; i++)
-        for (uint32_t b = 0; b < p->items[i].kernel->bindings; b++)
-            (p->items[i].kernel->texel_mask >> b) & 1u ? texel++ : storage++;
-    VkDescriptorPoolSize ps[2];
+    uint32_t storage = 0, texel = 0, image = 0;
+    for (size_t i = 0; i < p->count; i++) {
+        const vk_kernel *k = p->items[i].kernel;
+        for (uint32_t b = 0; b < k->bindings; b++) {
+            if ((k->image_mask >> b) & 1u)
+                image++;
+            else if ((k->texel_mask >> b) & 1u)
+                texel++;
+            else
+                storage++;
+        }
+    }
+    VkDescriptorPoolSize ps[3];
     uint32_t nps = 0;
     if (storage)
         ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = storage};
     if (texel)
         ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = texel};
+    if (image)
+        ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE, .descriptorCount = image};
     VkDescriptorPoolCreateInfo dpci = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = (uint32_t)p->count,
@@ -92,6 +102,7 @@ vitvk_status vk_program_finalize(vk_program *p)
         if (st != VITVK_OK)
             break;
         VkDescriptorBufferInfo bi[VK_MAX_BINDINGS];
+        VkDescriptorImageInfo ii[VK_MAX_BINDINGS];
         VkWriteDescriptorSet w[VK_MAX_BINDINGS];
         for (uint32_t b = 0; st == VITVK_OK && b < d->kernel->bindings; b++) {
             w[b] = (VkWriteDescriptorSet){
@@ -100,7 +111,11 @@ vitvk_status vk_program_finalize(vk_program *p)
                 .dstBinding = b,
                 .descriptorCount = 1,
             };
-            if ((d->kernel->texel_mask >> b) & 1u) {
+            if ((d->kernel->image_mask >> b) & 1u) {
+                ii[b] = (VkDescriptorImageInfo){.imageView = d->images[b], .imageLayout = d->image_layouts[b]};
+                w[b].descriptorType = VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE;
+                w[b].pImageInfo = &ii[b];
+            } else if ((d->kernel->texel_mask >> b) & 1u) {
                 /* A view of whole vec4 texels; the op guarantees the data it
                  * reads is texel-aligned. */
                 VkDeviceSize texel = d->kernel->texel_format == VK_FORMAT_R16G16B16A16_SFLOAT ? 8 : 16;
@@ -116,7 +131,10 @@ vitvk_status vk_program_finalize(vk_program *p)
                 w[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
                 w[b].pTexelBufferView = &d->views[b];
             } else {
-                bi[b] = (VkDescriptorBufferInfo){.buffer = d->buffers[b]->buffer, .offset = 0, .range = VK_WHOLE_SIZE};
+                const vk_buffer *buf = d->buffers[b];
+                bi[b] = (VkDescriptorBufferInfo){.buffer = buf->buffer,
+                                                 .offset = buf->bind_offset,
+                                                 .range = buf->bind_range ? buf->bind_range : VK_WHOLE_SIZE};
                 w[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
                 w[b].pBufferInfo = &bi[b];
             }
@@ -134,6 +152,14 @@ static bool in_set(const vk_buffer *const *set, size_t n, const vk_buffer *b)
         if (set[i] == b)
             return true;
     return false;
+}
+
+void vk_program_bind_image(vk_program *p, uint32_t binding, VkImageView view, VkImageLayout layout)
+{
+    if (p->count && binding < VK_MAX_BINDINGS) {
+        p->items[p->count - 1].images[binding] = view;
+        p->items[p->count - 1].image_layouts[binding] = layout;
+    }
 }
 
 void vk_program_set_cost(vk_program *p, uint64_t flops, uint64_t bytes)
@@ -167,6 +193,8 @@ void vk_program_record(const vk_program *p, VkCommandBuffer cmd, VkQueryPool tim
         for (uint32_t b = 0; b < d->kernel->bindings && !hazard; b++) {
             const vk_buffer *buf = d->buffers[b];
             bool writes = (d->write_mask >> b) & 1u;
+            if (!buf) /* an image: not tracked */
+                continue;
             if (in_set(written, nw, buf) || (writes && in_set(read, nr, buf)))
                 hazard = true;
         }
@@ -182,6 +210,8 @@ void vk_program_record(const vk_program *p, VkCommandBuffer cmd, VkQueryPool tim
         }
         for (uint32_t b = 0; b < d->kernel->bindings; b++) {
             const vk_buffer *buf = d->buffers[b];
+            if (!buf)
+                continue;
             if ((d->write_mask >> b) & 1u) {
                 if (!in_set(written, nw, buf))
                     written[nw++] = buf;

@@ -100,21 +100,35 @@ static const filter filters[6] = {
     [IMG_HAMMING] = {filter_hamming, 1.0},
 };
 
-/* Fixed-point weights of one pass: output i reads `count[i]` inputs from
- * `first[i]` with weights k[i * stride ...]. */
-typedef struct pass_weights {
-    uint32_t *first, *count;
-    int32_t *k;
-    size_t stride;
-    int bits;
-} pass_weights;
+typedef img_axis_table pass_weights;
 
-static void weights_free(pass_weights *w)
+void img_axis_table_free(img_axis_table *w)
 {
+    if (!w)
+        return;
     free(w->first);
     free(w->count);
     free(w->k);
     memset(w, 0, sizeof *w);
+}
+
+static void weights_free(pass_weights *w)
+{
+    img_axis_table_free(w);
+}
+
+static vitvk_status table_alloc(uint32_t out_size, size_t stride, pass_weights *w)
+{
+    memset(w, 0, sizeof *w);
+    w->first = malloc(sizeof *w->first * out_size);
+    w->count = malloc(sizeof *w->count * out_size);
+    w->k = calloc((size_t)out_size * stride, sizeof *w->k);
+    if (!w->first || !w->count || !w->k) {
+        weights_free(w);
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    w->stride = stride;
+    return VITVK_OK;
 }
 
 static int32_t round_weight(double w, int bits)
@@ -137,15 +151,10 @@ static vitvk_status weights_build(uint32_t in_size, uint32_t out_size, const fil
     size_t stride = ksize_d > (double)in_size + 1 ? (size_t)in_size + 1 : (size_t)ksize_d;
 
     double *pre = calloc((size_t)out_size * stride, sizeof *pre);
-    w->first = malloc(sizeof *w->first * out_size);
-    w->count = malloc(sizeof *w->count * out_size);
-    w->k = malloc(sizeof *w->k * out_size * stride);
-    if (!pre || !w->first || !w->count || !w->k) {
+    if (!pre || table_alloc(out_size, stride, w) != VITVK_OK) {
         free(pre);
-        weights_free(w);
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
     }
-    w->stride = stride;
 
     double wmax = 0.0;
     for (uint32_t i = 0; i < out_size; i++) {
@@ -331,6 +340,63 @@ static vitvk_status resize_convolve(const img_rgb8 *src, img_rgb8 *dst, const fi
     return st;
 }
 
+/* How a backend resizes with PIL filter `resample` (backend already mapped
+ * from TIMM to PIL). */
+typedef struct resize_method {
+    int nearest; /* not a convolution: index tables */
+    int torch;   /* torch's arithmetic: int16 weights, or "nearest-exact" */
+    int filter;  /* IMG_* whose kernel convolves */
+} resize_method;
+
+static resize_method method_for(int resample, int backend)
+{
+    resize_method m = {0};
+    if (resample == IMG_NEAREST) {
+        m.nearest = 1;
+        m.torch = backend == PREPROC_BACKEND_TORCHVISION;
+        return m;
+    }
+    m.torch = backend == PREPROC_BACKEND_TORCHVISION && resample != IMG_BOX && resample != IMG_HAMMING;
+    /* transformers' torchvision backend warns and uses BICUBIC for LANCZOS. */
+    m.filter = m.torch && resample == IMG_LANCZOS ? IMG_BICUBIC : resample;
+    return m;
+}
+
+vitvk_status img_resize_axis(uint32_t in_size, uint32_t out_size, int resample, int backend, img_axis_table *t)
+{
+    memset(t, 0, sizeof *t);
+    if (in_size == 0 || out_size == 0 || resample < IMG_NEAREST || resample > IMG_HAMMING)
+        return VITVK_ERR_INVALID_ARGUMENT;
+    if (backend == PREPROC_BACKEND_TIMM)
+        backend = PREPROC_BACKEND_PIL;
+    resize_method m = method_for(resample, backend);
+    if (in_size != out_size && !m.nearest)
+        return weights_build(in_size, out_size, &filters[m.filter], m.torch, t);
+    /* A kept size is a copy and nearest picks one input: one tap of weight
+     * one (1 fraction bit), or none where PIL leaves black. */
+    vitvk_status st = table_alloc(out_size, 1, t);
+    int64_t *idx = st == VITVK_OK ? malloc(sizeof *idx * out_size) : NULL;
+    if (st == VITVK_OK && !idx)
+        st = VITVK_ERR_OUT_OF_HOST_MEMORY;
+    if (st != VITVK_OK) {
+        img_axis_table_free(t);
+        return st;
+    }
+    if (in_size == out_size)
+        for (uint32_t i = 0; i < out_size; i++)
+            idx[i] = i;
+    else
+        nearest_indices(in_size, out_size, m.torch, idx);
+    t->bits = 1;
+    for (uint32_t i = 0; i < out_size; i++) {
+        t->first[i] = idx[i] < 0 ? 0 : (uint32_t)idx[i];
+        t->count[i] = idx[i] < 0 ? 0 : 1;
+        t->k[i] = 2;
+    }
+    free(idx);
+    return VITVK_OK;
+}
+
 vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int resample,
                         int backend, img_rgb8 *dst, char *err, size_t err_size)
 {
@@ -367,16 +433,14 @@ vitvk_status img_resize(const img_rgb8 *src, uint32_t out_w, uint32_t out_h, int
     dst->height = out_h;
 
     vitvk_status st;
+    resize_method m = method_for(resample, backend);
     if (out_w == src->width && out_h == src->height) {
         memcpy(dst->pixels, src->pixels, (size_t)out_w * out_h * 3);
         st = VITVK_OK;
-    } else if (resample == IMG_NEAREST) {
-        st = resize_nearest(src, dst, backend == PREPROC_BACKEND_TORCHVISION);
+    } else if (m.nearest) {
+        st = resize_nearest(src, dst, m.torch);
     } else {
-        int torch = backend == PREPROC_BACKEND_TORCHVISION && resample != IMG_BOX && resample != IMG_HAMMING;
-        /* transformers' torchvision backend warns and uses BICUBIC for LANCZOS. */
-        int filt = torch && resample == IMG_LANCZOS ? IMG_BICUBIC : resample;
-        st = resize_convolve(src, dst, &filters[filt], torch);
+        st = resize_convolve(src, dst, &filters[m.filter], m.torch);
     }
     if (st != VITVK_OK) {
         img_free(dst);

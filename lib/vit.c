@@ -266,6 +266,7 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     vk_arena_init(&p->upload, ctx, VK_MEM_UPLOAD);
     vk_arena_init(&p->readback, ctx, VK_MEM_READBACK);
     vk_program_init(&p->prog, ctx);
+    plan_record_init(p);
     vitvk_status st = VITVK_OK;
     if (p->keep_maps && !(p->attn_maps = calloc(model->cfg.layers, sizeof *p->attn_maps)))
         st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -296,6 +297,8 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     if (st == VITVK_OK)
         st = plan_record(p);
     if (st == VITVK_OK)
+        st = plan_record_setup(p);
+    if (st == VITVK_OK)
         st = plan_async_init(p, desc);
     if (st != VITVK_OK) {
         vitvk_plan_destroy(p);
@@ -315,6 +318,7 @@ void vitvk_plan_destroy(vitvk_plan *p)
         ctx->vkd.vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &p->cmd);
     if (p->timestamps)
         ctx->vkd.vkDestroyQueryPool(ctx->device, p->timestamps, ctx->vk_alloc);
+    plan_record_teardown(p);
     vk_program_destroy(&p->prog);
     vk_arena_destroy(&p->act);
     vk_arena_destroy(&p->upload);

@@ -57,6 +57,8 @@
     X(vkCreateShaderModule)                 \
     X(vkCreateBufferView)                   \
     X(vkDestroyBufferView)                  \
+    X(vkCreateImageView)                    \
+    X(vkDestroyImageView)                   \
     X(vkDestroyShaderModule)                \
     X(vkCreateDescriptorSetLayout)          \
     X(vkDestroyDescriptorSetLayout)         \
