@@ -145,7 +145,34 @@ typedef struct vitvk_context_desc {
     uint32_t vk_queue_family;
     void *vk_get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr */
     uint32_t vk_api_version;     /* API version the device was created with; 0 = 1.1 */
-    int vk_storage16_enabled;    /* the caller enabled storageBuffer16BitAccess */
+    /* What the host enabled on vk_device. The library uses exactly that and
+     * nothing more, and vitvk_context_create fails with
+     * VITVK_ERR_UNSUPPORTED and a message naming each missing piece when
+     * something it needs is off. Needed: Vulkan 1.1 (vk_api_version and
+     * the physical device), a compute-capable vk_queue_family, and
+     * VK_KHR_portability_subset in the list when the device offers it
+     * (checked when vk_enabled_extensions is not NULL). Optional, used when
+     * enabled: storageBuffer16BitAccess (fp16 models; without it an fp16
+     * load fails naming the feature), shaderFloat16 (with
+     * VK_KHR_shader_float16_int8 below Vulkan 1.2), and VK_NV_cooperative_matrix
+     * with cooperativeMatrix (the tensor-core GEMM, self-checked on the
+     * host's queue at create time). Optional pieces that are off are
+     * reported once through `log` at VITVK_LOG_INFO.
+     * vk_enabled_extensions: the ppEnabledExtensionNames given to
+     * vkCreateDevice (vk_enabled_extension_count of them).
+     * vk_enabled_features: the VkDeviceCreateInfo.pNext chain given to
+     * vkCreateDevice, read for VkPhysicalDeviceFeatures2,
+     * VkPhysicalDevice16BitStorageFeatures, VkPhysicalDeviceVulkan11Features,
+     * VkPhysicalDeviceShaderFloat16Int8Features,
+     * VkPhysicalDeviceVulkan12Features and
+     * VkPhysicalDeviceCooperativeMatrixFeaturesNV (others are skipped); NULL
+     * means none of those, except that vk_storage16_enabled (the older
+     * field) then says whether storageBuffer16BitAccess is on. Both are read
+     * during vitvk_context_create only. */
+    const char *const *vk_enabled_extensions;
+    uint32_t vk_enabled_extension_count;
+    const void *vk_enabled_features;
+    int vk_storage16_enabled;
     /* Device memory the library may allocate, in bytes, over everything made
      * from this context (weights, activations, staging, tables); 0 = no
      * limit but the device's. An allocation that would go past it fails
@@ -278,7 +305,8 @@ typedef struct vitvk_plan_desc {
 vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
 void vitvk_plan_destroy(vitvk_plan *plan);
 
-/* Device memory used by the plan's activations and staging buffers. */
+/* Device memory the plan holds: activations, staging and result buffers,
+ * for each of its in_flight batches (weights are the model's). */
 uint64_t vitvk_plan_activation_bytes(const vitvk_plan *plan);
 
 /* Runs the model on n <= batch images. pixels: n x C x H x W floats,

@@ -304,6 +304,8 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
         vitvk_plan_destroy(p);
         return st;
     }
+    vk_log(ctx, VITVK_LOG_INFO, "plan for batch %u: %.1f MiB of activations and staging (%u batch%s in flight)",
+           batch, vitvk_plan_activation_bytes(p) / 1048576.0, p->in_flight, p->in_flight == 1 ? "" : "es");
     *out = p;
     return VITVK_OK;
 }
@@ -331,7 +333,12 @@ void vitvk_plan_destroy(vitvk_plan *p)
 
 uint64_t vitvk_plan_activation_bytes(const vitvk_plan *p)
 {
-    return p ? p->act.bytes + p->upload.bytes + p->readback.bytes : 0;
+    if (!p)
+        return 0;
+    uint64_t bytes = p->act.bytes + p->upload.bytes + p->readback.bytes + p->rec.bytes;
+    for (uint32_t i = 1; p->slots && i < p->in_flight; i++)
+        bytes += vitvk_plan_activation_bytes(p->slots[i]);
+    return bytes;
 }
 
 vitvk_status plan_upload(vitvk_plan *p, const char *fn, const float *pixels, uint32_t n, bool want_logits)
