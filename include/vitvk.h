@@ -17,8 +17,22 @@
  * file, which tensor, which limit). Nothing in the library prints, exits or
  * aborts; optional log messages go through vitvk_context_desc.log.
  *
- * Threads: a context and everything made from it must be used by one thread
- * at a time (external synchronisation). Distinct contexts are independent.
+ * Threads: distinct contexts are independent and may be used from
+ * different threads at the same time (nothing in the library is global).
+ * One context and everything made from it (models, plans, inputs) must be
+ * used by one thread at a time: a host that calls into one context from
+ * several threads serialises those calls itself. An adopted context also
+ * submits to the host's VkQueue (model load, plan run/submit, input
+ * creation): the host must not use that queue from another thread during
+ * those calls (Vulkan's own rule for queues).
+ *
+ * Logging: vitvk_context_desc.log receives, on the thread that made the
+ * call, every error (VITVK_LOG_ERROR, the same line as
+ * vitvk_context_last_error), what was created or loaded (INFO: the device
+ * and kernel family, each model), warnings (a kernel disabled by its
+ * on-device check), and validation-layer messages prefixed "validation:"
+ * (WARNING/ERROR, possibly from the driver's threads) when
+ * enable_validation is set.
  */
 #ifndef VITVK_H
 #define VITVK_H

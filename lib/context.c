@@ -766,6 +766,14 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         goto fail;
     }
     check_coopmat(ctx);
+    {
+        vk_tuning t;
+        vk_tuning_for(ctx, &t);
+        vk_log(ctx, VITVK_LOG_INFO, "%s device %s (Vulkan %u.%u), %s kernels%s%s",
+               desc.adopt_device ? "adopted" : "created", ctx->info.name, VK_API_VERSION_MAJOR(ctx->info.api_version),
+               VK_API_VERSION_MINOR(ctx->info.api_version), t.gemm_tiled ? "GPU" : "CPU",
+               t.gemm_coopmat_nv ? ", cooperative matrices" : "", ctx->budget ? ", with a device-memory budget" : "");
+    }
     ctx->last_error[0] = 0;
     *out = ctx;
     return VITVK_OK;

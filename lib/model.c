@@ -709,6 +709,8 @@ loaded:
     free(L.tmp);
     free(L.out);
     ctx->last_error[0] = 0;
+    vk_log(ctx, VITVK_LOG_INFO, "loaded %s (%s), %s, %.1f MiB of weights", dir, m->cfg.architecture,
+           m->fp16 ? "fp16" : "fp32", m->weights.bytes / 1048576.0);
     *out = m;
     return VITVK_OK;
 
