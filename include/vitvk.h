@@ -160,6 +160,20 @@ typedef struct vitvk_context_desc {
     void *vk_get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr */
     uint32_t vk_api_version;     /* API version the device was created with; 0 = 1.1 */
     int vk_storage16_enabled;    /* the caller enabled storageBuffer16BitAccess */
+    /* What the host enabled on its device (optional, both may be NULL):
+     * the device extension names, and the VkPhysicalDeviceFeatures2 chain
+     * it passed to vkCreateDevice (as a const void *). The library uses
+     * only what is listed: 16-bit storage (VkPhysicalDevice16BitStorage-
+     * Features or VkPhysicalDeviceVulkan11Features; or the flag above) for
+     * fp16 precision; VK_NV_cooperative_matrix with its cooperativeMatrix
+     * feature and shaderFloat16 (VkPhysicalDeviceShaderFloat16Int8Features
+     * or VkPhysicalDeviceVulkan12Features) for the tensor-core GEMM.
+     * vitvk_context_create fails naming what is missing when the device
+     * was created below Vulkan 1.1; a precision that needs a feature the
+     * host did not enable fails at vitvk_model_load, naming the feature. */
+    const char *const *vk_enabled_extensions;
+    uint32_t vk_enabled_extension_count;
+    const void *vk_enabled_features;
     /* Device memory the library may allocate, in bytes, over everything made
      * from this context (weights, activations, staging, tables); 0 = no
      * limit but the device's. An allocation that would go past it fails

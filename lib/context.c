@@ -577,6 +577,42 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
     return VITVK_OK;
 }
 
+/* What the host says it enabled on an adopted device. */
+typedef struct host_enabled {
+    bool storage16, float16, coopmat_nv;
+} host_enabled;
+
+static host_enabled host_enabled_features(const vitvk_context_desc *d)
+{
+    host_enabled e = {0};
+    bool coopmat_ext = false;
+    for (uint32_t i = 0; d->vk_enabled_extensions && i < d->vk_enabled_extension_count; i++)
+        if (d->vk_enabled_extensions[i] && strcmp(d->vk_enabled_extensions[i], "VK_NV_cooperative_matrix") == 0)
+            coopmat_ext = true;
+    for (const VkBaseInStructure *s = d->vk_enabled_features; s; s = s->pNext) {
+        switch (s->sType) {
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES:
+            e.storage16 |= ((const VkPhysicalDevice16BitStorageFeatures *)s)->storageBuffer16BitAccess;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES:
+            e.storage16 |= ((const VkPhysicalDeviceVulkan11Features *)s)->storageBuffer16BitAccess;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES:
+            e.float16 |= ((const VkPhysicalDeviceShaderFloat16Int8Features *)s)->shaderFloat16;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES:
+            e.float16 |= ((const VkPhysicalDeviceVulkan12Features *)s)->shaderFloat16;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV:
+            e.coopmat_nv |= coopmat_ext && ((const VkPhysicalDeviceCooperativeMatrixFeaturesNV *)s)->cooperativeMatrix;
+            break;
+        default:
+            break;
+        }
+    }
+    return e;
+}
+
 /* The cooperative-matrix GEMM runs only on vendor hardware the tests do
  * not have: check it on this device once, and fall back to the tiled GEMM
  * (with a warning in the log) if its results are wrong or it fails. */
@@ -674,14 +710,22 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
             goto fail;
         }
         uint32_t api = desc.vk_api_version ? desc.vk_api_version : VK_API_VERSION_1_1;
+        if (api < VK_API_VERSION_1_1) {
+            snprintf(msg, sizeof msg, "the adopted device was created for Vulkan %u.%u; vitvk needs 1.1 "
+                     "(VkApplicationInfo.apiVersion >= VK_API_VERSION_1_1 on a 1.1 device)",
+                     VK_API_VERSION_MAJOR(api), VK_API_VERSION_MINOR(api));
+            st = VITVK_ERR_UNSUPPORTED;
+            goto fail;
+        }
         probe p;
         probe_device(&ctx->vki, ctx->physical, api, 0, &p);
         ctx->info = p.info;
         ctx->caps = p.caps;
         /* Only what the host enabled may be used. */
-        ctx->caps.storage16 = p.caps.storage16 && desc.vk_storage16_enabled;
-        ctx->caps.fp16_arith = false;
-        ctx->caps.coopmat_nv = false;
+        host_enabled en = host_enabled_features(&desc);
+        ctx->caps.storage16 = p.caps.storage16 && (desc.vk_storage16_enabled || en.storage16);
+        ctx->caps.fp16_arith = p.caps.fp16_arith && en.float16;
+        ctx->caps.coopmat_nv = p.caps.coopmat_nv && en.coopmat_nv && ctx->caps.fp16_arith && ctx->caps.storage16;
         ctx->info.storage16 = ctx->caps.storage16;
     } else {
         instance_opts o = {.validation = desc.enable_validation != 0, .ctx = ctx};

@@ -605,8 +605,10 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
         prec = (ctx->caps.storage16 && ctx->caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU) ? VITVK_PRECISION_FP16
                                                                                        : VITVK_PRECISION_FP32;
     if (prec == VITVK_PRECISION_FP16 && !ctx->caps.storage16)
-        return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: fp16 precision needs storageBuffer16BitAccess",
-                       ctx->info.name);
+        return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: fp16 precision needs storageBuffer16BitAccess%s",
+                       ctx->info.name,
+                       ctx->owns_device ? "" : ", which the host did not enable on the adopted device "
+                                                "(vk_enabled_features / vk_storage16_enabled)");
     if (prec != VITVK_PRECISION_FP16 && prec != VITVK_PRECISION_FP32)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "unknown precision %d", (int)prec);
 

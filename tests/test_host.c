@@ -189,6 +189,56 @@ START_TEST(adopted_device)
 }
 END_TEST
 
+/* What the host enabled is what the library uses, and what is missing
+ * is named. */
+START_TEST(adoption_checks)
+{
+    input in;
+    input_load(&in);
+    host_vk h;
+    char err[512];
+    ck_assert_msg(host_vk_create(&h, 1, err, sizeof err) == 0, "%s", err);
+    log_count lc = {0};
+    vitvk_context *ctx = NULL;
+
+    vitvk_context_desc d = {.log = count_log, .log_user = &lc};
+    host_vk_adopt(&h, &d);
+    d.vk_api_version = VK_API_VERSION_1_0;
+    ck_assert_int_eq(vitvk_context_create(&d, &ctx, err, sizeof err), VITVK_ERR_UNSUPPORTED);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strstr(err, "1.1") && !strchr(err, '\n'), "%s", err);
+
+    /* 16-bit storage not listed: fp16 is refused at load, naming it. */
+    VkPhysicalDevice16BitStorageFeatures s16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s16};
+    host_vk_adopt(&h, &d);
+    d.vk_storage16_enabled = 0;
+    d.vk_enabled_features = &f2;
+    ck_assert_msg(vitvk_context_create(&d, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
+    vitvk_model *m = NULL;
+    vitvk_model_desc md = {.precision = VITVK_PRECISION_FP16};
+    ck_assert_int_eq(vitvk_model_load(ctx, in.model, &md, &m), VITVK_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(vitvk_context_last_error(ctx), "storageBuffer16BitAccess"), "%s",
+                  vitvk_context_last_error(ctx));
+    vitvk_context_destroy(ctx);
+
+    /* Listed in the features chain (as the host created its device): fp16 runs. */
+    if (h.storage16) {
+        s16.storageBuffer16BitAccess = VK_TRUE;
+        ck_assert_msg(vitvk_context_create(&d, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
+        ck_assert_msg(vitvk_model_load(ctx, in.model, &md, &m) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
+        vitvk_model_info info;
+        vitvk_model_get_info(m, &info);
+        ck_assert_int_eq(info.precision, VITVK_PRECISION_FP16);
+        vitvk_model_destroy(m);
+        vitvk_context_destroy(ctx);
+    }
+    ck_assert_uint_eq(h.messages, 0);
+    host_vk_destroy(&h);
+    free(in.pixels);
+}
+END_TEST
+
 START_TEST(budget)
 {
     input in;
@@ -426,6 +476,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, two_threads);
     tcase_add_test(tc, adopted_device);
+    tcase_add_test(tc, adoption_checks);
     tcase_add_test(tc, budget);
     tcase_add_test(tc, async_in_flight);
     tcase_add_test(tc, allocation_callbacks_and_log);
