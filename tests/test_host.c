@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_suite.h"
 #include "host_vk.h"
 #include "safetensors.h"
 #include "vitvk.h"
@@ -481,20 +482,5 @@ int main(void)
     tcase_add_test(tc, async_in_flight);
     tcase_add_test(tc, allocation_callbacks_and_log);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    /* As in test_record.c: without fork (the sanitizer build) one host
-     * instance kept for the whole run keeps the validation layer loaded,
-     * so that synchronisation validation's allocations stay attributable
-     * to it (and suppressed) instead of leaking from an unloaded module. */
-    static host_vk keeper;
-    char err[512];
-    if (srunner_fork_status(sr) == CK_NOFORK && host_vk_create(&keeper, 1, err, sizeof err)) {
-        fprintf(stderr, "test_host: %s\n", err);
-        srunner_free(sr);
-        return EXIT_FAILURE;
-    }
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_host_suite(s, "test_host");
 }
