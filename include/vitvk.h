@@ -17,8 +17,22 @@
  * file, which tensor, which limit). Nothing in the library prints, exits or
  * aborts; optional log messages go through vitvk_context_desc.log.
  *
- * Threads: a context and everything made from it must be used by one thread
- * at a time (external synchronisation). Distinct contexts are independent.
+ * Threads: distinct contexts are independent and may be used from
+ * different threads at the same time (nothing in the library is global).
+ * One context and everything made from it (models, plans, inputs) must be
+ * used by one thread at a time: a host that calls into one context from
+ * several threads serialises those calls itself. An adopted context also
+ * submits to the host's VkQueue (model load, plan run/submit, input
+ * creation): the host must not use that queue from another thread during
+ * those calls (Vulkan's own rule for queues).
+ *
+ * Logging: vitvk_context_desc.log receives, on the thread that made the
+ * call, every error (VITVK_LOG_ERROR, the same line as
+ * vitvk_context_last_error), what was created or loaded (INFO: the device
+ * and kernel family, each model), warnings (a kernel disabled by its
+ * on-device check), and validation-layer messages prefixed "validation:"
+ * (WARNING/ERROR, possibly from the driver's threads) when
+ * enable_validation is set.
  */
 #ifndef VITVK_H
 #define VITVK_H
@@ -145,34 +159,21 @@ typedef struct vitvk_context_desc {
     uint32_t vk_queue_family;
     void *vk_get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr */
     uint32_t vk_api_version;     /* API version the device was created with; 0 = 1.1 */
-    /* What the host enabled on vk_device. The library uses exactly that and
-     * nothing more, and vitvk_context_create fails with
-     * VITVK_ERR_UNSUPPORTED and a message naming each missing piece when
-     * something it needs is off. Needed: Vulkan 1.1 (vk_api_version and
-     * the physical device), a compute-capable vk_queue_family, and
-     * VK_KHR_portability_subset in the list when the device offers it
-     * (checked when vk_enabled_extensions is not NULL). Optional, used when
-     * enabled: storageBuffer16BitAccess (fp16 models; without it an fp16
-     * load fails naming the feature), shaderFloat16 (with
-     * VK_KHR_shader_float16_int8 below Vulkan 1.2), and VK_NV_cooperative_matrix
-     * with cooperativeMatrix (the tensor-core GEMM, self-checked on the
-     * host's queue at create time). Optional pieces that are off are
-     * reported once through `log` at VITVK_LOG_INFO.
-     * vk_enabled_extensions: the ppEnabledExtensionNames given to
-     * vkCreateDevice (vk_enabled_extension_count of them).
-     * vk_enabled_features: the VkDeviceCreateInfo.pNext chain given to
-     * vkCreateDevice, read for VkPhysicalDeviceFeatures2,
-     * VkPhysicalDevice16BitStorageFeatures, VkPhysicalDeviceVulkan11Features,
-     * VkPhysicalDeviceShaderFloat16Int8Features,
-     * VkPhysicalDeviceVulkan12Features and
-     * VkPhysicalDeviceCooperativeMatrixFeaturesNV (others are skipped); NULL
-     * means none of those, except that vk_storage16_enabled (the older
-     * field) then says whether storageBuffer16BitAccess is on. Both are read
-     * during vitvk_context_create only. */
+    int vk_storage16_enabled;    /* the caller enabled storageBuffer16BitAccess */
+    /* What the host enabled on its device (optional, both may be NULL):
+     * the device extension names, and the VkPhysicalDeviceFeatures2 chain
+     * it passed to vkCreateDevice (as a const void *). The library uses
+     * only what is listed: 16-bit storage (VkPhysicalDevice16BitStorage-
+     * Features or VkPhysicalDeviceVulkan11Features; or the flag above) for
+     * fp16 precision; VK_NV_cooperative_matrix with its cooperativeMatrix
+     * feature and shaderFloat16 (VkPhysicalDeviceShaderFloat16Int8Features
+     * or VkPhysicalDeviceVulkan12Features) for the tensor-core GEMM.
+     * vitvk_context_create fails naming what is missing when the device
+     * was created below Vulkan 1.1; a precision that needs a feature the
+     * host did not enable fails at vitvk_model_load, naming the feature. */
     const char *const *vk_enabled_extensions;
     uint32_t vk_enabled_extension_count;
     const void *vk_enabled_features;
-    int vk_storage16_enabled;
     /* Device memory the library may allocate, in bytes, over everything made
      * from this context (weights, activations, staging, tables); 0 = no
      * limit but the device's. An allocation that would go past it fails

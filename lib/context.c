@@ -577,67 +577,40 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
     return VITVK_OK;
 }
 
-/* Appends "; what" (or "what" first) to a list of missing pieces. */
-static void add_missing(char *list, size_t size, const char *what)
-{
-    size_t len = strlen(list);
-    snprintf(list + len, size - len, "%s%s", len ? "; " : "", what);
-}
+/* What the host says it enabled on an adopted device. */
+typedef struct host_enabled {
+    bool storage16, float16, coopmat_nv;
+} host_enabled;
 
-/* What the library may use on the host's device: what the hardware has and
- * the host enabled. Fails naming everything it needs that is off. */
-static vitvk_status adopt_check(vitvk_context *ctx, const vitvk_context_desc *desc, char *msg, size_t msg_size)
+static host_enabled host_enabled_features(const vitvk_context_desc *d)
 {
-    uint32_t api = desc->vk_api_version ? desc->vk_api_version : VK_API_VERSION_1_1;
-    probe p;
-    bool v11 = probe_device(&ctx->vki, ctx->physical, api, 0, &p);
-    vk_enabled en;
-    vk_enabled_read(desc, &en);
-    char missing[VK_ERR_SIZE / 2] = "";
-    if (!v11)
-        add_missing(missing, sizeof missing, "Vulkan 1.1 (vk_api_version and the physical device)");
-    uint32_t nq = 0;
-    ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, NULL);
-    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
-    if (!qf) {
-        snprintf(msg, msg_size, "out of host memory");
-        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    host_enabled e = {0};
+    bool coopmat_ext = false;
+    for (uint32_t i = 0; d->vk_enabled_extensions && i < d->vk_enabled_extension_count; i++)
+        if (d->vk_enabled_extensions[i] && strcmp(d->vk_enabled_extensions[i], "VK_NV_cooperative_matrix") == 0)
+            coopmat_ext = true;
+    for (const VkBaseInStructure *s = d->vk_enabled_features; s; s = s->pNext) {
+        switch (s->sType) {
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES:
+            e.storage16 |= ((const VkPhysicalDevice16BitStorageFeatures *)s)->storageBuffer16BitAccess;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES:
+            e.storage16 |= ((const VkPhysicalDeviceVulkan11Features *)s)->storageBuffer16BitAccess;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES:
+            e.float16 |= ((const VkPhysicalDeviceShaderFloat16Int8Features *)s)->shaderFloat16;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES:
+            e.float16 |= ((const VkPhysicalDeviceVulkan12Features *)s)->shaderFloat16;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV:
+            e.coopmat_nv |= coopmat_ext && ((const VkPhysicalDeviceCooperativeMatrixFeaturesNV *)s)->cooperativeMatrix;
+            break;
+        default:
+            break;
+        }
     }
-    ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, qf);
-    bool compute = desc->vk_queue_family < nq && (qf[desc->vk_queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT);
-    free(qf);
-    if (desc->vk_queue_family >= nq) {
-        char what[128];
-        snprintf(what, sizeof what, "a compute queue (vk_queue_family %u: the device has %u families)",
-                 desc->vk_queue_family, nq);
-        add_missing(missing, sizeof missing, what);
-    } else if (!compute) {
-        add_missing(missing, sizeof missing, "a compute queue (vk_queue_family has no VK_QUEUE_COMPUTE_BIT)");
-    }
-    if (p.ext_portability && en.extensions_given && !en.ext_portability)
-        add_missing(missing, sizeof missing, "VK_KHR_portability_subset, which this device requires");
-    if (missing[0]) {
-        snprintf(msg, msg_size, "the adopted device (%s) lacks what vitvk needs: %s", p.info.name, missing);
-        return VITVK_ERR_UNSUPPORTED;
-    }
-    ctx->info = p.info;
-    ctx->caps = p.caps;
-    ctx->caps.storage16 = p.caps.storage16 && en.storage16;
-    ctx->caps.fp16_arith = p.caps.fp16_arith && en.float16 && (p.api_version >= VK_API_VERSION_1_2 || en.ext_float16);
-    ctx->caps.coopmat_nv = p.caps.coopmat_nv && en.coopmat_nv && en.ext_coopmat_nv && ctx->caps.storage16 &&
-                           ctx->caps.fp16_arith;
-    ctx->info.storage16 = ctx->caps.storage16;
-    ctx->info.fp16_arithmetic = ctx->caps.fp16_arith;
-    char off[VK_ERR_SIZE / 2] = "";
-    if (p.caps.storage16 && !ctx->caps.storage16)
-        add_missing(off, sizeof off, "storageBuffer16BitAccess (fp16 models)");
-    if (p.caps.fp16_arith && !ctx->caps.fp16_arith)
-        add_missing(off, sizeof off, "shaderFloat16");
-    if (p.caps.coopmat_nv && !ctx->caps.coopmat_nv)
-        add_missing(off, sizeof off, "VK_NV_cooperative_matrix (tensor-core GEMM)");
-    if (off[0])
-        vk_log(ctx, VITVK_LOG_INFO, "adopted device %s: the host did not enable %s", p.info.name, off);
-    return VITVK_OK;
+    return e;
 }
 
 /* The cooperative-matrix GEMM runs only on vendor hardware the tests do
@@ -736,9 +709,24 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
             st = VITVK_ERR_VULKAN;
             goto fail;
         }
-        st = adopt_check(ctx, &desc, msg, sizeof msg);
-        if (st != VITVK_OK)
+        uint32_t api = desc.vk_api_version ? desc.vk_api_version : VK_API_VERSION_1_1;
+        if (api < VK_API_VERSION_1_1) {
+            snprintf(msg, sizeof msg, "the adopted device was created for Vulkan %u.%u; vitvk needs 1.1 "
+                     "(VkApplicationInfo.apiVersion >= VK_API_VERSION_1_1 on a 1.1 device)",
+                     VK_API_VERSION_MAJOR(api), VK_API_VERSION_MINOR(api));
+            st = VITVK_ERR_UNSUPPORTED;
             goto fail;
+        }
+        probe p;
+        probe_device(&ctx->vki, ctx->physical, api, 0, &p);
+        ctx->info = p.info;
+        ctx->caps = p.caps;
+        /* Only what the host enabled may be used. */
+        host_enabled en = host_enabled_features(&desc);
+        ctx->caps.storage16 = p.caps.storage16 && (desc.vk_storage16_enabled || en.storage16);
+        ctx->caps.fp16_arith = p.caps.fp16_arith && en.float16;
+        ctx->caps.coopmat_nv = p.caps.coopmat_nv && en.coopmat_nv && ctx->caps.fp16_arith && ctx->caps.storage16;
+        ctx->info.storage16 = ctx->caps.storage16;
     } else {
         instance_opts o = {.validation = desc.enable_validation != 0, .ctx = ctx};
         uint32_t api;
@@ -822,9 +810,15 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         goto fail;
     }
     check_coopmat(ctx);
+    {
+        vk_tuning t;
+        vk_tuning_for(ctx, &t);
+        vk_log(ctx, VITVK_LOG_INFO, "%s device %s (Vulkan %u.%u), %s kernels%s%s",
+               desc.adopt_device ? "adopted" : "created", ctx->info.name, VK_API_VERSION_MAJOR(ctx->info.api_version),
+               VK_API_VERSION_MINOR(ctx->info.api_version), t.gemm_tiled ? "GPU" : "CPU",
+               t.gemm_coopmat_nv ? ", cooperative matrices" : "", ctx->budget ? ", with a device-memory budget" : "");
+    }
     ctx->last_error[0] = 0;
-    vk_log(ctx, VITVK_LOG_INFO, "%s device %s (%s), queue family %u", ctx->owns_device ? "created" : "adopted",
-           ctx->info.name, ctx->info.driver_name[0] ? ctx->info.driver_name : "driver unknown", ctx->queue_family);
     *out = ctx;
     return VITVK_OK;
 

@@ -72,14 +72,6 @@ typedef struct vk_caps {
     bool subgroup_arith;       /* subgroup arithmetic in compute shaders */
 } vk_caps;
 
-/* What a host enabled on an adopted device (adopt_features.c). */
-typedef struct vk_enabled {
-    bool storage16, float16, coopmat_nv; /* features */
-    bool ext_float16, ext_coopmat_nv, ext_portability;
-    bool extensions_given; /* the host passed its extension list */
-} vk_enabled;
-void vk_enabled_read(const vitvk_context_desc *d, vk_enabled *out);
-
 struct vitvk_context {
     vk_instance_table vki;
     vk_device_table vkd;

@@ -608,7 +608,7 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
         return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: fp16 precision needs storageBuffer16BitAccess%s",
                        ctx->info.name,
                        ctx->owns_device ? "" : ", which the host did not enable on the adopted device "
-                                               "(vitvk_context_desc.vk_enabled_features)");
+                                                "(vk_enabled_features / vk_storage16_enabled)");
     if (prec != VITVK_PRECISION_FP16 && prec != VITVK_PRECISION_FP32)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "unknown precision %d", (int)prec);
 
@@ -711,8 +711,8 @@ loaded:
     free(L.tmp);
     free(L.out);
     ctx->last_error[0] = 0;
-    vk_log(ctx, VITVK_LOG_INFO, "loaded %s (%s, %u layers, %s): %.1f MiB of weights on the device", dir,
-           c->model_type, c->layers, m->fp16 ? "fp16" : "fp32", m->weights.bytes / 1048576.0);
+    vk_log(ctx, VITVK_LOG_INFO, "loaded %s (%s), %s, %.1f MiB of weights", dir, m->cfg.architecture,
+           m->fp16 ? "fp16" : "fp32", m->weights.bytes / 1048576.0);
     *out = m;
     return VITVK_OK;
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host_suite.h"
 #include "host_vk.h"
 #include "image.h"
 #include "vitvk.h"
@@ -550,22 +551,5 @@ int main(void)
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_size_mismatch);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    /* Without fork (the sanitizer build), every test's instance loads and
-     * unloads the validation layer in this process, and synchronisation
-     * validation leaves allocations behind each time, which LeakSanitizer
-     * reports from an unknown module. One instance kept for the whole run
-     * keeps the layer loaded; it is never destroyed on purpose (static:
-     * reachable at exit). With fork it would break the children's driver. */
-    static host_vk keeper;
-    char err[512];
-    if (srunner_fork_status(sr) == CK_NOFORK && host_vk_create(&keeper, 1, err, sizeof err)) {
-        fprintf(stderr, "test_record: %s\n", err);
-        srunner_free(sr);
-        return EXIT_FAILURE;
-    }
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_host_suite(s, "test_record");
 }

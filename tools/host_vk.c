@@ -144,6 +144,12 @@ void host_vk_destroy(host_vk *h)
     h->messages = messages;
 }
 
+int host_vk_pin_layer(char *err, size_t err_size)
+{
+    static host_vk keeper; /* reachable at exit on purpose */
+    return host_vk_create(&keeper, 1, err, err_size);
+}
+
 void host_vk_adopt(const host_vk *h, vitvk_context_desc *d)
 {
     d->adopt_device = 1;

@@ -30,6 +30,12 @@ typedef struct host_vk {
  * device, queue and pool. 0 on success, else -1 with a line in err. */
 int host_vk_create(host_vk *h, int want_validation, char *err, size_t err_size);
 void host_vk_destroy(host_vk *h);
+/* For test programs run without fork (the sanitizer build): creates one
+ * host instance that lives until the process exits, so that the validation
+ * layer stays loaded and synchronisation validation's allocations stay
+ * attributable to it (each unload otherwise leaves some behind, reported
+ * by LeakSanitizer from an unknown module). 0 on success. */
+int host_vk_pin_layer(char *err, size_t err_size);
 /* The adoption fields of a context desc for this host's device. */
 void host_vk_adopt(const host_vk *h, vitvk_context_desc *desc);
 
