@@ -29,7 +29,8 @@
  * Logging: vitvk_context_desc.log receives, on the thread that made the
  * call, every error (VITVK_LOG_ERROR, the same line as
  * vitvk_context_last_error), what was created or loaded (INFO: the device
- * and kernel family, each model), warnings (a kernel disabled by its
+ * and kernel family, features an adopted device has but the host left
+ * off, each model and each plan), warnings (a kernel disabled by its
  * on-device check), and validation-layer messages prefixed "validation:"
  * (WARNING/ERROR, possibly from the driver's threads) when
  * enable_validation is set.
@@ -168,9 +169,16 @@ typedef struct vitvk_context_desc {
      * fp16 precision; VK_NV_cooperative_matrix with its cooperativeMatrix
      * feature and shaderFloat16 (VkPhysicalDeviceShaderFloat16Int8Features
      * or VkPhysicalDeviceVulkan12Features) for the tensor-core GEMM.
-     * vitvk_context_create fails naming what is missing when the device
-     * was created below Vulkan 1.1; a precision that needs a feature the
-     * host did not enable fails at vitvk_model_load, naming the feature. */
+     * shaderFloat16 below Vulkan 1.2 also needs VK_KHR_shader_float16_int8
+     * in the list. vitvk_context_create fails with VITVK_ERR_UNSUPPORTED,
+     * naming everything missing in one line, when the device was created
+     * below Vulkan 1.1 or the physical device is, when vk_queue_family does
+     * not exist or has no VK_QUEUE_COMPUTE_BIT, or when the device offers
+     * VK_KHR_portability_subset and the extension list (if given) lacks
+     * it. What the device has but the host left off is reported in one
+     * VITVK_LOG_INFO line. A precision that needs a feature the host did
+     * not enable fails at vitvk_model_load, naming the feature. Both are
+     * read during vitvk_context_create only. */
     const char *const *vk_enabled_extensions;
     uint32_t vk_enabled_extension_count;
     const void *vk_enabled_features;

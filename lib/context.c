@@ -580,6 +580,7 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
 /* What the host says it enabled on an adopted device. */
 typedef struct host_enabled {
     bool storage16, float16, coopmat_nv;
+    bool float16_ext, portability_ext; /* listed in vk_enabled_extensions */
 } host_enabled;
 
 static host_enabled host_enabled_features(const vitvk_context_desc *d)
@@ -587,8 +588,12 @@ static host_enabled host_enabled_features(const vitvk_context_desc *d)
     host_enabled e = {0};
     bool coopmat_ext = false;
     for (uint32_t i = 0; d->vk_enabled_extensions && i < d->vk_enabled_extension_count; i++)
-        if (d->vk_enabled_extensions[i] && strcmp(d->vk_enabled_extensions[i], "VK_NV_cooperative_matrix") == 0)
-            coopmat_ext = true;
+        if (d->vk_enabled_extensions[i]) {
+            const char *name = d->vk_enabled_extensions[i];
+            coopmat_ext |= strcmp(name, "VK_NV_cooperative_matrix") == 0;
+            e.float16_ext |= strcmp(name, "VK_KHR_shader_float16_int8") == 0;
+            e.portability_ext |= strcmp(name, "VK_KHR_portability_subset") == 0;
+        }
     for (const VkBaseInStructure *s = d->vk_enabled_features; s; s = s->pNext) {
         switch (s->sType) {
         case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES:
@@ -611,6 +616,66 @@ static host_enabled host_enabled_features(const vitvk_context_desc *d)
         }
     }
     return e;
+}
+
+/* Appends "; what" (or "what" first) to a list of missing pieces. */
+static void add_missing(char *list, size_t size, const char *what)
+{
+    size_t len = strlen(list);
+    snprintf(list + len, size - len, "%s%s", len ? "; " : "", what);
+}
+
+/* What the library cannot do without on an adopted device, beyond the API
+ * version the host named: the physical device's own version, a queue
+ * family that computes, and the portability subset the device requires
+ * (when the host listed its extensions). Names everything missing at once. */
+static vitvk_status adopt_requirements(vitvk_context *ctx, const vitvk_context_desc *desc, const probe *p, bool v11,
+                                       char *msg, size_t msg_size)
+{
+    char missing[VK_ERR_SIZE / 2] = "";
+    if (!v11)
+        add_missing(missing, sizeof missing, "Vulkan 1.1 on the physical device");
+    uint32_t nq = 0;
+    ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, NULL);
+    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    if (!qf) {
+        snprintf(msg, msg_size, "out of host memory");
+        return VITVK_ERR_OUT_OF_HOST_MEMORY;
+    }
+    ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, qf);
+    char what[128];
+    if (desc->vk_queue_family >= nq) {
+        snprintf(what, sizeof what, "a compute queue (vk_queue_family %u, but the device has %u famil%s)",
+                 desc->vk_queue_family, nq, nq == 1 ? "y" : "ies");
+        add_missing(missing, sizeof missing, what);
+    } else if (!(qf[desc->vk_queue_family].queueFlags & VK_QUEUE_COMPUTE_BIT)) {
+        snprintf(what, sizeof what, "a compute queue (queue family %u has no VK_QUEUE_COMPUTE_BIT)",
+                 desc->vk_queue_family);
+        add_missing(missing, sizeof missing, what);
+    }
+    free(qf);
+    if (p->ext_portability && desc->vk_enabled_extensions &&
+        !host_enabled_features(desc).portability_ext)
+        add_missing(missing, sizeof missing, "VK_KHR_portability_subset (the device requires it enabled)");
+    if (!missing[0])
+        return VITVK_OK;
+    snprintf(msg, msg_size, "the adopted device (%s) lacks what vitvk needs: %s", p->info.name, missing);
+    return VITVK_ERR_UNSUPPORTED;
+}
+
+/* One INFO line naming what the device has but the host left off, so that
+ * a host wondering why fp16 or tensor cores are unused reads why. */
+static void adopt_report_off(vitvk_context *ctx, const probe *p)
+{
+    char off[VK_ERR_SIZE / 2] = "";
+    if (p->caps.storage16 && !ctx->caps.storage16)
+        add_missing(off, sizeof off, "storageBuffer16BitAccess (fp16 models)");
+    if (p->caps.fp16_arith && !ctx->caps.fp16_arith)
+        add_missing(off, sizeof off, "shaderFloat16");
+    if (p->caps.coopmat_nv && !ctx->caps.coopmat_nv)
+        add_missing(off, sizeof off, "VK_NV_cooperative_matrix (tensor-core GEMM)");
+    if (off[0])
+        vk_log(ctx, VITVK_LOG_INFO, "adopted device %s: the host did not enable %s", p->info.name, off);
 }
 
 /* The cooperative-matrix GEMM runs only on vendor hardware the tests do
@@ -718,15 +783,20 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
             goto fail;
         }
         probe p;
-        probe_device(&ctx->vki, ctx->physical, api, 0, &p);
+        bool v11 = probe_device(&ctx->vki, ctx->physical, api, 0, &p);
+        st = adopt_requirements(ctx, &desc, &p, v11, msg, sizeof msg);
+        if (st != VITVK_OK)
+            goto fail;
         ctx->info = p.info;
         ctx->caps = p.caps;
         /* Only what the host enabled may be used. */
         host_enabled en = host_enabled_features(&desc);
         ctx->caps.storage16 = p.caps.storage16 && (desc.vk_storage16_enabled || en.storage16);
-        ctx->caps.fp16_arith = p.caps.fp16_arith && en.float16;
+        ctx->caps.fp16_arith = p.caps.fp16_arith && en.float16 && (p.api_version >= VK_API_VERSION_1_2 || en.float16_ext);
         ctx->caps.coopmat_nv = p.caps.coopmat_nv && en.coopmat_nv && ctx->caps.fp16_arith && ctx->caps.storage16;
         ctx->info.storage16 = ctx->caps.storage16;
+        ctx->info.fp16_arithmetic = ctx->caps.fp16_arith;
+        adopt_report_off(ctx, &p);
     } else {
         instance_opts o = {.validation = desc.enable_validation != 0, .ctx = ctx};
         uint32_t api;

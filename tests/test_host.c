@@ -27,6 +27,7 @@ static const char *data_dir(void)
 typedef struct log_count {
     unsigned validation, errors, info;
     char last_error[512];
+    char info_text[2048]; /* the INFO lines, one a line */
 } log_count;
 
 static void count_log(void *user, vitvk_log_level level, const char *msg)
@@ -40,6 +41,8 @@ static void count_log(void *user, vitvk_log_level level, const char *msg)
         snprintf(c->last_error, sizeof c->last_error, "%s", msg);
     } else if (level == VITVK_LOG_INFO) {
         c->info++;
+        size_t len = strlen(c->info_text);
+        snprintf(c->info_text + len, sizeof c->info_text - len, "%s\n", msg);
     }
 }
 
@@ -208,6 +211,13 @@ START_TEST(adoption_checks)
     ck_assert_int_eq(vitvk_context_create(&d, &ctx, err, sizeof err), VITVK_ERR_UNSUPPORTED);
     ck_assert_ptr_null(ctx);
     ck_assert_msg(strstr(err, "1.1") && !strchr(err, '\n'), "%s", err);
+    /* A queue family that does not exist, and an extension list without
+     * what the device requires: every missing piece in one line. */
+    host_vk_adopt(&h, &d);
+    d.vk_queue_family = 99;
+    ck_assert_int_eq(vitvk_context_create(&d, &ctx, err, sizeof err), VITVK_ERR_UNSUPPORTED);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strstr(err, "compute queue") && strstr(err, "99") && !strchr(err, '\n'), "%s", err);
 
     /* 16-bit storage not listed: fp16 is refused at load, naming it. */
     VkPhysicalDevice16BitStorageFeatures s16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
@@ -215,7 +225,13 @@ START_TEST(adoption_checks)
     host_vk_adopt(&h, &d);
     d.vk_storage16_enabled = 0;
     d.vk_enabled_features = &f2;
+    lc.info_text[0] = 0;
     ck_assert_msg(vitvk_context_create(&d, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
+    if (h.storage16) /* the device has it, the host left it off: one INFO line says so */
+        ck_assert_msg(strstr(lc.info_text, "did not enable storageBuffer16BitAccess"), "%s", lc.info_text);
+    vitvk_device_info di;
+    vitvk_context_device_info(ctx, &di);
+    ck_assert_int_eq(di.storage16, 0);
     vitvk_model *m = NULL;
     vitvk_model_desc md = {.precision = VITVK_PRECISION_FP16};
     ck_assert_int_eq(vitvk_model_load(ctx, in.model, &md, &m), VITVK_ERR_UNSUPPORTED);
@@ -341,11 +357,17 @@ START_TEST(async_in_flight)
         got[i] = malloc((size_t)2 * in.labels * sizeof(float));
         ck_assert_int_eq(vitvk_plan_run(sync, px[i], nn[i], want[i], NULL), VITVK_OK);
     }
+    uint64_t single = vitvk_plan_activation_bytes(sync);
     vitvk_plan_destroy(sync);
 
     vitvk_plan *p;
     vitvk_plan_desc pd = {.batch = 2, .in_flight = 3};
     ck_assert_int_eq(vitvk_plan_create(m, &pd, &p), VITVK_OK);
+    /* Three batches' buffers, one set of weights, and nothing else. */
+    vitvk_memory_info mem;
+    vitvk_context_memory(ctx, &mem);
+    ck_assert_uint_eq(vitvk_plan_activation_bytes(p), 3 * single);
+    ck_assert_uint_eq(mem.device_bytes, info.weight_bytes + vitvk_plan_activation_bytes(p));
     uint64_t t[3], extra;
     for (int i = 0; i < 3; i++)
         ck_assert_msg(vitvk_plan_submit(p, px[i], nn[i], &t[i]) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
