@@ -126,6 +126,25 @@ typedef enum vitvk_kernel_family {
     VITVK_KERNELS_GPU = 2
 } vitvk_kernel_family;
 
+/* A host allocator for the library's own host memory on behalf of a
+ * context (the context itself, models, plans, kernels, inputs, scratch
+ * during load). alloc returns size bytes aligned to `alignment` (a power of
+ * two) or NULL; realloc resizes a block from alloc/realloc (ptr never
+ * NULL), keeping its contents, or returns NULL and leaves it alone; free
+ * releases one (never NULL). All three are required. They are called on
+ * the thread that calls into the context. When one fails the call
+ * returns VITVK_ERR_OUT_OF_HOST_MEMORY and nothing it allocated is kept.
+ * Not covered: buffers of files read and parsed while loading
+ * (safetensors, config.json, images) and short-lived arrays while choosing
+ * a device, which use the C library, and what the Vulkan implementation
+ * allocates (see vk_allocation_callbacks). */
+typedef struct vitvk_allocator {
+    void *(*alloc)(void *user, size_t size, size_t alignment);
+    void *(*realloc)(void *user, void *ptr, size_t size, size_t alignment);
+    void (*free)(void *user, void *ptr);
+    void *user;
+} vitvk_allocator;
+
 typedef struct vitvk_context_desc {
     /* Which device when the library creates its own: -1 or 0 with
      * pick_device_index == 0 both mean "best": first discrete GPU, else
@@ -194,6 +213,10 @@ typedef struct vitvk_context_desc {
      * device when it makes them, buffers, memory, pipelines, descriptor
      * pools, fences. It must stay valid until vitvk_context_destroy. */
     const void *vk_allocation_callbacks;
+    /* The host allocator (or NULL for malloc/realloc/free), copied at
+     * create; every block made through it is freed through it by the time
+     * the object that made it is destroyed. */
+    const vitvk_allocator *host_allocator;
 } vitvk_context_desc;
 
 /* Creates a context. desc may be NULL for defaults. On failure *out is NULL

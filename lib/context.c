@@ -506,7 +506,7 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
     vk_instance_table *vki = &ctx->vki;
     uint32_t nq = 0;
     vki->vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, NULL);
-    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    VkQueueFamilyProperties *qf = vk_calloc(ctx, nq ? nq : 1, sizeof *qf);
     if (!qf)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     vki->vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, qf);
@@ -525,7 +525,7 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
                 family = i;
                 break;
             }
-    free(qf);
+    vk_free(ctx, qf);
     if (family == UINT32_MAX)
         return vk_fail(ctx, VITVK_ERR_NO_DEVICE, "%s has no compute queue", p->info.name);
 
@@ -637,7 +637,7 @@ static vitvk_status adopt_requirements(vitvk_context *ctx, const vitvk_context_d
         add_missing(missing, sizeof missing, "Vulkan 1.1 on the physical device");
     uint32_t nq = 0;
     ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, NULL);
-    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    VkQueueFamilyProperties *qf = vk_calloc(ctx, nq ? nq : 1, sizeof *qf);
     if (!qf) {
         snprintf(msg, msg_size, "out of host memory");
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
@@ -653,7 +653,7 @@ static vitvk_status adopt_requirements(vitvk_context *ctx, const vitvk_context_d
                  desc->vk_queue_family);
         add_missing(missing, sizeof missing, what);
     }
-    free(qf);
+    vk_free(ctx, qf);
     if (p->ext_portability && desc->vk_enabled_extensions &&
         !host_enabled_features(desc).portability_ext)
         add_missing(missing, sizeof missing, "VK_KHR_portability_subset (the device requires it enabled)");
@@ -706,11 +706,11 @@ static vitvk_status finish_context(vitvk_context *ctx)
     ctx->vki.vkGetPhysicalDeviceMemoryProperties(ctx->physical, &ctx->memprops);
     uint32_t nq = 0;
     ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, NULL);
-    VkQueueFamilyProperties *qf = calloc(nq ? nq : 1, sizeof *qf);
+    VkQueueFamilyProperties *qf = vk_calloc(ctx, nq ? nq : 1, sizeof *qf);
     if (qf) {
         ctx->vki.vkGetPhysicalDeviceQueueFamilyProperties(ctx->physical, &nq, qf);
         ctx->caps.timestamps = ctx->queue_family < nq && qf[ctx->queue_family].timestampValidBits > 0;
-        free(qf);
+        vk_free(ctx, qf);
     }
 
     VkCommandPoolCreateInfo pci = {
@@ -741,7 +741,17 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         vk_errorf(err, err_size, "unknown kernel family %d", (int)desc.kernels);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
-    vitvk_context *ctx = calloc(1, sizeof *ctx);
+    vitvk_allocator ha = desc.host_allocator ? *desc.host_allocator : (vitvk_allocator){0};
+    if ((ha.alloc || ha.realloc || ha.free) && !(ha.alloc && ha.realloc && ha.free)) {
+        vk_errorf(err, err_size, "%s", "host_allocator needs all of alloc, realloc and free");
+        return VITVK_ERR_INVALID_ARGUMENT;
+    }
+    /* The context itself comes from the host's allocator too. */
+    vitvk_context *ctx = ha.alloc ? ha.alloc(ha.user, sizeof *ctx, _Alignof(vitvk_context)) : malloc(sizeof *ctx);
+    if (ctx) {
+        memset(ctx, 0, sizeof *ctx);
+        ctx->host_alloc = ha;
+    }
     if (!ctx) {
         vk_errorf(err, err_size, "%s", "out of host memory");
         return VITVK_ERR_OUT_OF_HOST_MEMORY;
@@ -759,7 +769,7 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
             !desc.vk_get_instance_proc_addr) {
             vk_errorf(err, err_size, "adopting a device needs vk_instance, vk_physical_device, vk_device, "
                                      "vk_queue and vk_get_instance_proc_addr");
-            free(ctx);
+            vk_free(ctx, ctx);
             return VITVK_ERR_INVALID_ARGUMENT;
         }
         load_global(&ctx->vki, (PFN_vkGetInstanceProcAddr)desc.vk_get_instance_proc_addr);
@@ -922,7 +932,7 @@ void vitvk_context_destroy(vitvk_context *ctx)
             ctx->vki.vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, ctx->vk_alloc);
         ctx->vki.vkDestroyInstance(ctx->instance, ctx->vk_alloc);
     }
-    free(ctx);
+    vk_free(ctx, ctx); /* reads the allocator before the block goes */
 }
 
 const char *vitvk_context_last_error(const vitvk_context *ctx)

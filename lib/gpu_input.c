@@ -102,7 +102,7 @@ static vitvk_status pack_tables(vitvk_context *ctx, const img_axis_table *t, con
         if (n > UINT32_MAX / 2)
             return vk_fail(ctx, VITVK_ERR_LIMIT, "vitvk_input_create: resize tables over 2^31 entries");
     }
-    int32_t *w = malloc(n * sizeof *w);
+    int32_t *w = vk_malloc(ctx, n * sizeof *w);
     if (!w)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     for (int a = 0; a < 2; a++) {
@@ -115,7 +115,7 @@ static vitvk_status pack_tables(vitvk_context *ctx, const img_axis_table *t, con
             for (uint32_t j = 0; j < t[a].count[i]; j++)
                 mag += 255 * (int64_t)llabs(t[a].k[i * t[a].stride + j]);
             if (mag > INT32_MAX) {
-                free(w);
+                vk_free(ctx, w);
                 return vk_fail(ctx, VITVK_ERR_LIMIT, "vitvk_input_create: resize taps overflow 32-bit sums");
             }
         }
@@ -242,7 +242,7 @@ static vitvk_status build(vitvk_input *in, const vitvk_input_desc *d)
         st = make_view(in, d);
     if (st == VITVK_OK)
         st = add_dispatches(in, d, &g, t, off);
-    free(words);
+    vk_free(ctx, words);
     img_axis_table_free(&t[0]);
     img_axis_table_free(&t[1]);
     return st;
@@ -259,7 +259,7 @@ vitvk_status vitvk_input_create(vitvk_plan *plan, const vitvk_input_desc *desc, 
     vitvk_status st = check_desc(ctx, desc);
     if (st != VITVK_OK)
         return st;
-    vitvk_input *in = calloc(1, sizeof *in);
+    vitvk_input *in = vk_calloc(ctx, 1, sizeof *in);
     if (!in)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     in->plan = plan;
@@ -283,7 +283,7 @@ void vitvk_input_destroy(vitvk_input *in)
     if (in->view)
         ctx->vkd.vkDestroyImageView(ctx->device, in->view, ctx->vk_alloc);
     vk_arena_destroy(&in->arena);
-    free(in);
+    vk_free(ctx, in);
 }
 
 void gpu_input_record(vitvk_input *in, VkCommandBuffer cmd, uint32_t slot)

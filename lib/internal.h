@@ -98,9 +98,18 @@ struct vitvk_context {
     vitvk_kernel_family kernel_family; /* AUTO, or forced by the caller */
     uint64_t budget;       /* device_memory_budget, 0 = none */
     const VkAllocationCallbacks *vk_alloc; /* the caller's, or NULL */
+    vitvk_allocator host_alloc; /* the caller's; all NULL = the C library's */
     uint64_t device_bytes; /* VkDeviceMemory held by the context's arenas */
     char last_error[VK_ERR_SIZE];
 };
+
+/* Host memory on behalf of a context (host_alloc.c): the caller's
+ * allocator, or malloc. Pair each with vk_free on the same context; memory
+ * from other modules (files read, parsed configs) keeps its own free. */
+void *vk_malloc(const vitvk_context *ctx, size_t size);
+void *vk_calloc(const vitvk_context *ctx, size_t count, size_t size);
+void *vk_realloc(const vitvk_context *ctx, void *ptr, size_t size);
+void vk_free(const vitvk_context *ctx, void *ptr);
 
 /* Records a formatted message as the context's last error and returns
  * `status`, so that callers can write `return vk_fail(ctx, st, ...)`. */

@@ -68,14 +68,14 @@ static void kernel_free(vitvk_context *ctx, vk_kernel *k)
         return;
     for (size_t i = 0; i < k->pipeline_count; i++)
         ctx->vkd.vkDestroyPipeline(ctx->device, k->pipelines[i].pipeline, ctx->vk_alloc);
-    free(k->pipelines);
+    vk_free(ctx, k->pipelines);
     if (k->layout)
         ctx->vkd.vkDestroyPipelineLayout(ctx->device, k->layout, ctx->vk_alloc);
     if (k->set_layout)
         ctx->vkd.vkDestroyDescriptorSetLayout(ctx->device, k->set_layout, ctx->vk_alloc);
     if (k->module)
         ctx->vkd.vkDestroyShaderModule(ctx->device, k->module, ctx->vk_alloc);
-    free(k);
+    vk_free(ctx, k);
 }
 
 vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_kernel **out)
@@ -89,7 +89,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
         return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: fp16 precision needs storageBuffer16BitAccess",
                        ctx->info.name);
     const shader_desc *d = &shaders[id];
-    vk_kernel *k = calloc(1, sizeof *k);
+    vk_kernel *k = vk_calloc(ctx, 1, sizeof *k);
     if (!k)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     k->id = id;
@@ -159,7 +159,7 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
     }
     if (k->pipeline_count == k->pipeline_cap) {
         size_t nc = k->pipeline_cap ? k->pipeline_cap * 2 : 4;
-        vk_pipeline_entry *np = realloc(k->pipelines, nc * sizeof *np);
+        vk_pipeline_entry *np = vk_realloc(ctx, k->pipelines, nc * sizeof *np);
         if (!np)
             return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         k->pipelines = np;

@@ -34,13 +34,13 @@ vitvk_status vk_arena_add(vk_arena *a, VkDeviceSize size, const char *what, vk_b
                        what, (unsigned long long)size, (unsigned long long)ctx->caps.max_storage_range);
     if (a->count == a->cap) {
         size_t nc = a->cap ? a->cap * 2 : 64;
-        vk_buffer **nb = realloc(a->buffers, nc * sizeof *nb);
+        vk_buffer **nb = vk_realloc(ctx, a->buffers, nc * sizeof *nb);
         if (!nb)
             return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         a->buffers = nb;
         a->cap = nc;
     }
-    vk_buffer *b = calloc(1, sizeof *b);
+    vk_buffer *b = vk_calloc(ctx, 1, sizeof *b);
     if (!b)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     VkBufferCreateInfo bci = {
@@ -52,7 +52,7 @@ vitvk_status vk_arena_add(vk_arena *a, VkDeviceSize size, const char *what, vk_b
     };
     vitvk_status st = vk_check(ctx, ctx->vkd.vkCreateBuffer(ctx->device, &bci, ctx->vk_alloc, &b->buffer), "vkCreateBuffer");
     if (st != VITVK_OK) {
-        free(b);
+        vk_free(ctx, b);
         return st;
     }
     b->size = size;
@@ -114,11 +114,11 @@ vitvk_status vk_arena_commit(vk_arena *a)
         return VITVK_OK;
     uint64_t limit = ctx->caps.max_alloc_size < BLOCK_LIMIT ? ctx->caps.max_alloc_size : BLOCK_LIMIT;
 
-    VkMemoryRequirements *req = calloc(a->count, sizeof *req);
-    VkDeviceSize *block_size = calloc(a->count, sizeof *block_size);
-    uint32_t *block_bits = calloc(a->count, sizeof *block_bits);
+    VkMemoryRequirements *req = vk_calloc(ctx, a->count, sizeof *req);
+    VkDeviceSize *block_size = vk_calloc(ctx, a->count, sizeof *block_size);
+    uint32_t *block_bits = vk_calloc(ctx, a->count, sizeof *block_bits);
     if (!req || !block_size || !block_bits) {
-        free(req), free(block_size), free(block_bits);
+        vk_free(ctx, req), vk_free(ctx, block_size), vk_free(ctx, block_bits);
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
     /* Pack buffers into blocks in order. */
@@ -131,7 +131,7 @@ vitvk_status vk_arena_commit(vk_arena *a)
         VkDeviceSize align = req[i].alignment > align_atom ? req[i].alignment : align_atom;
         if (req[i].size > limit) {
             unsigned long long size = (unsigned long long)req[i].size;
-            free(req), free(block_size), free(block_bits);
+            vk_free(ctx, req), vk_free(ctx, block_size), vk_free(ctx, block_bits);
             return vk_fail(ctx, VITVK_ERR_LIMIT, "a %llu-byte buffer is over the device's allocation limit", size);
         }
         VkDeviceSize off = (cursor + align - 1) / align * align;
@@ -150,16 +150,16 @@ vitvk_status vk_arena_commit(vk_arena *a)
     for (uint32_t k = 0; k < nblocks; k++)
         total += block_size[k];
     if (ctx->budget && total > ctx->budget - (ctx->device_bytes < ctx->budget ? ctx->device_bytes : ctx->budget)) {
-        free(req), free(block_size), free(block_bits);
+        vk_free(ctx, req), vk_free(ctx, block_size), vk_free(ctx, block_bits);
         return vk_fail(ctx, VITVK_ERR_OUT_OF_DEVICE_MEMORY,
                        "over the device-memory budget: %.1f MiB more of %s memory needed, %.1f of the %.1f MiB "
                        "budget in use",
                        total / 1048576.0, a->kind == VK_MEM_DEVICE ? "device" : "staging",
                        ctx->device_bytes / 1048576.0, ctx->budget / 1048576.0);
     }
-    a->blocks = calloc(nblocks, sizeof *a->blocks);
-    a->block_maps = calloc(nblocks, sizeof *a->block_maps);
-    a->block_coherent = calloc(nblocks, sizeof *a->block_coherent);
+    a->blocks = vk_calloc(ctx, nblocks, sizeof *a->blocks);
+    a->block_maps = vk_calloc(ctx, nblocks, sizeof *a->block_maps);
+    a->block_coherent = vk_calloc(ctx, nblocks, sizeof *a->block_coherent);
     vitvk_status st = VITVK_OK;
     if (!a->blocks || !a->block_maps || !a->block_coherent)
         st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -193,9 +193,9 @@ vitvk_status vk_arena_commit(vk_arena *a)
         if (a->block_maps[b->block])
             b->mapped = (uint8_t *)a->block_maps[b->block] + b->offset;
     }
-    free(req);
-    free(block_size);
-    free(block_bits);
+    vk_free(ctx, req);
+    vk_free(ctx, block_size);
+    vk_free(ctx, block_bits);
     return st;
 }
 
@@ -227,7 +227,7 @@ void vk_arena_destroy(vk_arena *a)
     vitvk_context *ctx = a->ctx;
     for (size_t i = 0; i < a->count; i++) {
         ctx->vkd.vkDestroyBuffer(ctx->device, a->buffers[i]->buffer, ctx->vk_alloc);
-        free(a->buffers[i]);
+        vk_free(ctx, a->buffers[i]);
     }
     for (uint32_t k = 0; k < a->block_count; k++) {
         if (a->block_maps && a->block_maps[k])
@@ -235,10 +235,10 @@ void vk_arena_destroy(vk_arena *a)
         ctx->vkd.vkFreeMemory(ctx->device, a->blocks[k], ctx->vk_alloc);
     }
     ctx->device_bytes -= a->bytes;
-    free(a->buffers);
-    free(a->blocks);
-    free(a->block_maps);
-    free(a->block_coherent);
+    vk_free(ctx, a->buffers);
+    vk_free(ctx, a->blocks);
+    vk_free(ctx, a->block_maps);
+    vk_free(ctx, a->block_coherent);
     memset(a, 0, sizeof *a);
 }
 

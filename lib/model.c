@@ -24,7 +24,7 @@ vitvk_status ld_grow(vitvk_context *ctx, void **buf, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return VITVK_OK;
-    void *nb = realloc(*buf, need);
+    void *nb = vk_realloc(ctx, *buf, need);
     if (!nb)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory (%zu bytes)", need);
     *buf = nb;
@@ -195,7 +195,7 @@ static vitvk_status load_vec(loader *L, vk_buffer *dst, tname which, uint32_t la
 static vitvk_status load_linear(loader *L, vk_buffer *w, vk_buffer *b, tname wname, tname bname, uint32_t layer,
                                 uint32_t N, uint32_t K, const float *scale, bool bias_required)
 {
-    float *host = malloc(((size_t)N * K + N) * sizeof(float));
+    float *host = vk_malloc(L->m->ctx, ((size_t)N * K + N) * sizeof(float));
     if (!host)
         return vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     float *bias = host + (size_t)N * K;
@@ -217,7 +217,7 @@ static vitvk_status load_linear(loader *L, vk_buffer *w, vk_buffer *b, tname wna
         st = ld_store(L, w, host, (size_t)N * K);
     if (st == VITVK_OK)
         st = ld_store(L, b, bias, N);
-    free(host);
+    vk_free(L->m->ctx, host);
     return st;
 }
 
@@ -249,9 +249,9 @@ static vitvk_status load_relpos(loader *L, vk_buffer *dst, tname which, uint32_t
     uint32_t nrel_t = (2 * th - 1) * (2 * tw - 1) + 3, nrel = (2 * gh - 1) * (2 * gw - 1) + 3;
     int64_t dims[2] = {nrel_t, H};
     size_t bsize = (size_t)H * T * T;
-    float *stored = malloc((size_t)nrel_t * H * sizeof(float));
-    float *table = malloc((size_t)nrel * H * sizeof(float));
-    float *bias = malloc(bsize * sizeof(float));
+    float *stored = vk_malloc(L->m->ctx, (size_t)nrel_t * H * sizeof(float));
+    float *table = vk_malloc(L->m->ctx, (size_t)nrel * H * sizeof(float));
+    float *bias = vk_malloc(L->m->ctx, bsize * sizeof(float));
     vitvk_status st = (!stored || !table || !bias)
                           ? vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory")
                           : read_tensor(L, which, layer, 2, dims, stored);
@@ -280,9 +280,9 @@ static vitvk_status load_relpos(loader *L, vk_buffer *dst, tname which, uint32_t
         }
     if (st == VITVK_OK) /* scores stay fp32 in every precision */
         st = vk_upload(L->m->ctx, &L->m->weights, dst, bias, bsize * sizeof(float));
-    free(stored);
-    free(table);
-    free(bias);
+    vk_free(L->m->ctx, stored);
+    vk_free(L->m->ctx, table);
+    vk_free(L->m->ctx, bias);
     return st;
 }
 
@@ -353,7 +353,7 @@ static vitvk_status load_layer(loader *L, uint32_t l)
     const vit_config *c = &m->cfg;
     vit_layer_weights *w = &m->layers[l];
     uint32_t D = c->hidden, I = c->intermediate;
-    float *scale = malloc((size_t)D * sizeof(float));
+    float *scale = vk_malloc(L->m->ctx, (size_t)D * sizeof(float));
     if (!scale)
         return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     const float *ls;
@@ -378,7 +378,7 @@ static vitvk_status load_layer(loader *L, uint32_t l)
         st = load_linear(L, w->fc2_w, w->fc2_b, T_FC2_W, T_FC2_B, l, D, I, ls, true);
     if (st == VITVK_OK && c->rel_pos_layer)
         st = load_relpos(L, w->score_bias, T_RELPOS, l);
-    free(scale);
+    vk_free(L->m->ctx, scale);
     if (st != VITVK_OK)
         return st;
 
@@ -386,11 +386,11 @@ static vitvk_status load_layer(loader *L, uint32_t l)
      * three projections are one GEMM (timm stores them so already). */
     if (c->family == FAM_TIMM)
         return load_linear(L, w->qkv_w, w->qkv_b, T_QKV_W, T_QKV_B, l, 3 * D, D, NULL, c->qkv_bias_required);
-    float *host = malloc((size_t)D * 3 * D * sizeof(float));
-    float *bias = calloc(3 * (size_t)D, sizeof(float));
+    float *host = vk_malloc(L->m->ctx, (size_t)D * 3 * D * sizeof(float));
+    float *bias = vk_calloc(L->m->ctx, 3 * (size_t)D, sizeof(float));
     if (!host || !bias) {
-        free(host);
-        free(bias);
+        vk_free(L->m->ctx, host);
+        vk_free(L->m->ctx, bias);
         return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
     static const tname parts[3][2] = {{T_Q_W, T_Q_B}, {T_K_W, T_K_B}, {T_V_W, T_V_B}};
@@ -404,8 +404,8 @@ static vitvk_status load_layer(loader *L, uint32_t l)
         st = ld_store(L, w->qkv_w, host, (size_t)D * 3 * D);
     if (st == VITVK_OK)
         st = ld_store(L, w->qkv_b, bias, 3 * (size_t)D);
-    free(host);
-    free(bias);
+    vk_free(L->m->ctx, host);
+    vk_free(L->m->ctx, bias);
     return st;
 }
 
@@ -425,7 +425,7 @@ static vitvk_status load_pos(loader *L, size_t rows, uint32_t npre)
     uint32_t th = c->trained_h / c->patch, tw = c->trained_w / c->patch;
     uint32_t gh = c->image_h / c->patch, gw = c->image_w / c->patch;
     size_t trained_rows = (size_t)th * tw + npre;
-    float *src = malloc(trained_rows * D * sizeof(float));
+    float *src = vk_malloc(L->m->ctx, trained_rows * D * sizeof(float));
     if (!src)
         return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     int64_t dp[3] = {1, (int64_t)trained_rows, D};
@@ -435,7 +435,7 @@ static vitvk_status load_pos(loader *L, size_t rows, uint32_t npre)
         pos_interpolate_bicubic(src + (size_t)npre * D, th, tw, L->tmp + (size_t)npre * D, gh, gw, D);
         st = ld_store(L, m->pos, L->tmp, rows * D);
     }
-    free(src);
+    vk_free(L->m->ctx, src);
     return st;
 }
 
@@ -491,7 +491,7 @@ static vitvk_status load_weights(loader *L)
         uint32_t K = m->num_labels;
         float *half = NULL;
         if (c->pool == POOL_TWO_HEADS) { /* logits = (cls head + distillation head) / 2 */
-            half = malloc(K * sizeof(float));
+            half = vk_malloc(L->m->ctx, K * sizeof(float));
             if (!half)
                 return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
             for (uint32_t i = 0; i < K; i++)
@@ -500,7 +500,7 @@ static vitvk_status load_weights(loader *L)
         st = load_linear(L, m->head_w, m->head_b, T_HEAD_W, T_HEAD_B, 0, K, D, half, true);
         if (st == VITVK_OK && half)
             st = load_linear(L, m->dist_w, m->dist_b, T_DIST_W, T_DIST_B, 0, K, D, half, true);
-        free(half);
+        vk_free(L->m->ctx, half);
     }
     return st;
 }
@@ -612,7 +612,7 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
     if (prec != VITVK_PRECISION_FP16 && prec != VITVK_PRECISION_FP32)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "unknown precision %d", (int)prec);
 
-    vitvk_model *m = calloc(1, sizeof *m);
+    vitvk_model *m = vk_calloc(ctx, 1, sizeof *m);
     if (!m)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     m->ctx = ctx;
@@ -696,7 +696,7 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
     }
     m->has_pooler = !m->has_classifier && c->family == FAM_VIT && find_opt(&L, T_POOLER_W, 0) != NULL;
 
-    m->layers = calloc(c->layers, sizeof *m->layers);
+    m->layers = vk_calloc(ctx, c->layers, sizeof *m->layers);
     if (!m->layers) {
         st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         goto fail;
@@ -708,8 +708,8 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
         goto fail;
 loaded:
     st_close(L.ar);
-    free(L.tmp);
-    free(L.out);
+    vk_free(ctx, L.tmp);
+    vk_free(ctx, L.out);
     ctx->last_error[0] = 0;
     vk_log(ctx, VITVK_LOG_INFO, "loaded %s (%s), %s, %.1f MiB of weights", dir, m->cfg.architecture,
            m->fp16 ? "fp16" : "fp32", m->weights.bytes / 1048576.0);
@@ -718,8 +718,8 @@ loaded:
 
 fail:
     st_close(L.ar);
-    free(L.tmp);
-    free(L.out);
+    vk_free(ctx, L.tmp);
+    vk_free(ctx, L.out);
     vitvk_model_destroy(m);
     return st;
 }
@@ -730,9 +730,9 @@ void vitvk_model_destroy(vitvk_model *m)
         return;
     vk_arena_destroy(&m->weights);
     swin_free(m);
-    free(m->layers);
+    vk_free(m->ctx, m->layers);
     vit_config_free(&m->cfg);
-    free(m);
+    vk_free(m->ctx, m);
 }
 
 void vitvk_model_get_info(const vitvk_model *m, vitvk_model_info *out)

@@ -16,10 +16,10 @@ vitvk_status plan_async_init(vitvk_plan *p, const vitvk_plan_desc *desc)
     uint32_t k = desc && desc->in_flight ? desc->in_flight : 1;
     if (k > 64)
         return vk_fail(ctx, VITVK_ERR_LIMIT, "in_flight %u is over the limit 64", k);
-    p->slots = calloc(k, sizeof *p->slots);
-    p->fences = calloc(k, sizeof *p->fences);
-    p->slot_ticket = calloc(k, sizeof *p->slot_ticket);
-    p->slot_n = calloc(k, sizeof *p->slot_n);
+    p->slots = vk_calloc(ctx, k, sizeof *p->slots);
+    p->fences = vk_calloc(ctx, k, sizeof *p->fences);
+    p->slot_ticket = vk_calloc(ctx, k, sizeof *p->slot_ticket);
+    p->slot_n = vk_calloc(ctx, k, sizeof *p->slot_n);
     if (!p->slots || !p->fences || !p->slot_ticket || !p->slot_n)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     p->in_flight = k;
@@ -52,10 +52,10 @@ void plan_async_destroy(vitvk_plan *p)
     }
     for (uint32_t i = 1; p->slots && i < p->in_flight; i++)
         vitvk_plan_destroy(p->slots[i]);
-    free(p->slots);
-    free(p->fences);
-    free(p->slot_ticket);
-    free(p->slot_n);
+    vk_free(ctx, p->slots);
+    vk_free(ctx, p->fences);
+    vk_free(ctx, p->slot_ticket);
+    vk_free(ctx, p->slot_n);
     p->slots = NULL;
     p->fences = NULL;
     p->slot_ticket = NULL;

@@ -32,7 +32,7 @@ vitvk_status vk_program_add(vk_program *p, vk_kernel *k, const uint32_t *spec, u
                        gx, gy, gz, maxg[0], maxg[1], maxg[2]);
     if (p->count == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 64;
-        vk_dispatch *ni = realloc(p->items, nc * sizeof *ni);
+        vk_dispatch *ni = vk_realloc(ctx, p->items, nc * sizeof *ni);
         if (!ni)
             return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         p->items = ni;
@@ -242,6 +242,7 @@ void vk_program_destroy(vk_program *p)
                 p->ctx->vkd.vkDestroyBufferView(p->ctx->device, p->items[i].views[b], p->ctx->vk_alloc);
     if (p->ctx && p->pool)
         p->ctx->vkd.vkDestroyDescriptorPool(p->ctx->device, p->pool, p->ctx->vk_alloc);
-    free(p->items);
+    if (p->ctx)
+        vk_free(p->ctx, p->items);
     memset(p, 0, sizeof *p);
 }

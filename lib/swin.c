@@ -140,8 +140,8 @@ static vitvk_status read_relbias(loader *L, vk_buffer *dst, const char *name, ui
 {
     uint32_t nrel = (2 * ws - 1) * (2 * ws - 1), W2 = ws * ws;
     int64_t d[2] = {nrel, heads};
-    float *table = malloc((size_t)nrel * heads * sizeof(float));
-    float *bias = malloc((size_t)heads * W2 * W2 * sizeof(float));
+    float *table = vk_malloc(L->m->ctx, (size_t)nrel * heads * sizeof(float));
+    float *bias = vk_malloc(L->m->ctx, (size_t)heads * W2 * W2 * sizeof(float));
     vitvk_status st = (!table || !bias) ? vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory")
                                         : ld_read(L, name, 2, d, table);
     for (uint32_t q = 0; st == VITVK_OK && q < W2; q++)
@@ -153,15 +153,15 @@ static vitvk_status read_relbias(loader *L, vk_buffer *dst, const char *name, ui
         }
     if (st == VITVK_OK)
         st = vk_upload(L->m->ctx, &L->m->weights, dst, bias, (size_t)heads * W2 * W2 * sizeof(float));
-    free(table);
-    free(bias);
+    vk_free(L->m->ctx, table);
+    vk_free(L->m->ctx, bias);
     return st;
 }
 
 /* q, k, v as one [3C, C] matrix and [3C] bias. */
 static vitvk_status read_qkv(loader *L, swin_block *b, const char *base, uint32_t C, bool bias_required)
 {
-    float *w = malloc((size_t)3 * C * C * sizeof(float)), *bias = calloc(3 * (size_t)C, sizeof(float));
+    float *w = vk_malloc(L->m->ctx, (size_t)3 * C * C * sizeof(float)), *bias = vk_calloc(L->m->ctx, 3 * (size_t)C, sizeof(float));
     vitvk_status st = (!w || !bias) ? vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory")
                                     : VITVK_OK;
     static const char *const parts[3] = {"query", "key", "value"};
@@ -178,8 +178,8 @@ static vitvk_status read_qkv(loader *L, swin_block *b, const char *base, uint32_
         st = ld_store(L, b->qkv_w, w, (size_t)3 * C * C);
     if (st == VITVK_OK)
         st = ld_store(L, b->qkv_b, bias, 3 * (size_t)C);
-    free(w);
-    free(bias);
+    vk_free(L->m->ctx, w);
+    vk_free(L->m->ctx, bias);
     return st;
 }
 
@@ -187,7 +187,7 @@ vitvk_status swin_load(loader *L)
 {
     vitvk_model *m = L->m;
     const vit_config *c = &m->cfg;
-    m->swin = calloc(c->stages, sizeof *m->swin);
+    m->swin = vk_calloc(m->ctx, c->stages, sizeof *m->swin);
     if (!m->swin)
         return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     uint32_t H = c->image_h / c->patch, W = c->image_w / c->patch, C = c->embed_dim;
@@ -206,7 +206,7 @@ vitvk_status swin_load(loader *L)
             g->window = mn;
             g->shift = 0;
         }
-        g->blocks = calloc(g->depth, sizeof *g->blocks);
+        g->blocks = vk_calloc(m->ctx, g->depth, sizeof *g->blocks);
         if (!g->blocks)
             return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         uint64_t W2 = (uint64_t)g->window * g->window;
@@ -329,8 +329,8 @@ vitvk_status swin_load(loader *L)
 void swin_free(vitvk_model *m)
 {
     for (uint32_t s = 0; m->swin && s < m->cfg.stages; s++)
-        free(m->swin[s].blocks);
-    free(m->swin);
+        vk_free(m->ctx, m->swin[s].blocks);
+    vk_free(m->ctx, m->swin);
     m->swin = NULL;
 }
 
@@ -364,8 +364,8 @@ vitvk_status swin_plan(vitvk_plan *p)
     uint64_t np = m->patches_per_image;
 
     p->hidden_count = S + 1;
-    p->hidden = calloc(p->hidden_count, sizeof *p->hidden);
-    p->hidden_elems = calloc(p->hidden_count, sizeof *p->hidden_elems);
+    p->hidden = vk_calloc(ctx, p->hidden_count, sizeof *p->hidden);
+    p->hidden_elems = vk_calloc(ctx, p->hidden_count, sizeof *p->hidden_elems);
     if (!p->hidden || !p->hidden_elems)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     /* Scratch sized for the largest stage. */

@@ -249,7 +249,7 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     uint32_t batch = desc && desc->batch ? desc->batch : 1;
     if (batch > 4096)
         return vk_fail(ctx, VITVK_ERR_LIMIT, "batch %u is over the limit 4096", batch);
-    vitvk_plan *p = calloc(1, sizeof *p);
+    vitvk_plan *p = vk_calloc(ctx, 1, sizeof *p);
     if (!p)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     p->model = model;
@@ -259,7 +259,7 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     p->keep_cls_attn = desc && desc->keep_cls_attention;
     p->keep_maps = desc && desc->keep_attention_maps;
     if ((p->keep_cls_attn || p->keep_maps) && (model->cfg.family == FAM_SWIN || !model->cfg.cls_token)) {
-        free(p);
+        vk_free(ctx, p);
         return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "the model has no [CLS] token to take attention from");
     }
     vk_arena_init(&p->act, ctx, VK_MEM_DEVICE);
@@ -268,15 +268,15 @@ vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, 
     vk_program_init(&p->prog, ctx);
     plan_record_init(p);
     vitvk_status st = VITVK_OK;
-    if (p->keep_maps && !(p->attn_maps = calloc(model->cfg.layers, sizeof *p->attn_maps)))
+    if (p->keep_maps && !(p->attn_maps = vk_calloc(ctx, model->cfg.layers, sizeof *p->attn_maps)))
         st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     if (st != VITVK_OK) {
     } else if (model->cfg.family == FAM_SWIN) {
         st = swin_plan(p);
     } else {
         p->hidden_count = p->keep_hidden ? model->cfg.layers + 1 : 2;
-        p->hidden = calloc(p->hidden_count, sizeof *p->hidden);
-        p->hidden_elems = p->keep_hidden ? calloc(p->hidden_count, sizeof *p->hidden_elems) : NULL;
+        p->hidden = vk_calloc(ctx, p->hidden_count, sizeof *p->hidden);
+        p->hidden_elems = p->keep_hidden ? vk_calloc(ctx, p->hidden_count, sizeof *p->hidden_elems) : NULL;
         if (!p->hidden || (p->keep_hidden && !p->hidden_elems))
             st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         for (uint32_t i = 0; st == VITVK_OK && p->hidden_elems && i < p->hidden_count; i++)
@@ -325,10 +325,10 @@ void vitvk_plan_destroy(vitvk_plan *p)
     vk_arena_destroy(&p->act);
     vk_arena_destroy(&p->upload);
     vk_arena_destroy(&p->readback);
-    free(p->hidden);
-    free(p->hidden_elems);
-    free(p->attn_maps);
-    free(p);
+    vk_free(ctx, p->hidden);
+    vk_free(ctx, p->hidden_elems);
+    vk_free(ctx, p->attn_maps);
+    vk_free(ctx, p);
 }
 
 uint64_t vitvk_plan_activation_bytes(const vitvk_plan *p)
@@ -453,7 +453,7 @@ vitvk_status vitvk_plan_profile(vitvk_plan *p, vitvk_kernel_time *out, uint32_t 
     }
     if (p->last_n == 0)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "vitvk_plan_profile: no run yet");
-    uint64_t *ts = malloc((size_t)(n + 1) * sizeof *ts);
+    uint64_t *ts = vk_malloc(ctx, (size_t)(n + 1) * sizeof *ts);
     if (!ts)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     vitvk_status st = vk_check(ctx,
@@ -475,7 +475,7 @@ vitvk_status vitvk_plan_profile(vitvk_plan *p, vitvk_kernel_time *out, uint32_t 
     }
     if (st == VITVK_OK)
         *count = w;
-    free(ts);
+    vk_free(ctx, ts);
     return st;
 }
 
@@ -501,15 +501,15 @@ vitvk_status vitvk_plan_attention_rollout(vitvk_plan *p, float *out)
                        "vitvk_plan_attention_rollout: needs keep_attention_maps and a run");
     uint32_t T = p->model->tokens, L = p->model->cfg.layers, n = p->last_n, H = p->model->cfg.heads;
     size_t tt = (size_t)T * T;
-    float *a = malloc(tt * H * n * sizeof(float));
-    double *r = malloc(tt * sizeof(double)), *next = malloc(tt * sizeof(double)), *row = malloc(T * sizeof(double));
+    float *a = vk_malloc(ctx, tt * H * n * sizeof(float));
+    double *r = vk_malloc(ctx, tt * sizeof(double)), *next = vk_malloc(ctx, tt * sizeof(double)), *row = vk_malloc(ctx, T * sizeof(double));
     vitvk_status st = (!a || !r || !next || !row) ? vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory")
                                                   : VITVK_OK;
     double **rs = NULL;
-    if (st == VITVK_OK && !(rs = calloc(n, sizeof *rs)))
+    if (st == VITVK_OK && !(rs = vk_calloc(ctx, n, sizeof *rs)))
         st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     for (uint32_t i = 0; st == VITVK_OK && i < n; i++) {
-        if (!(rs[i] = calloc(tt, sizeof(double))))
+        if (!(rs[i] = vk_calloc(ctx, tt, sizeof(double))))
             st = vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         for (uint32_t k = 0; rs[i] && k < T; k++)
             rs[i][(size_t)k * T + k] = 1.0; /* R starts as the identity */
@@ -541,11 +541,11 @@ vitvk_status vitvk_plan_attention_rollout(vitvk_plan *p, float *out)
         for (uint32_t j = 0; j < T; j++)
             out[(size_t)i * T + j] = (float)rs[i][j]; /* row 0: [CLS] */
     for (uint32_t i = 0; rs && i < n; i++)
-        free(rs[i]);
-    free(rs);
-    free(a);
-    free(r);
-    free(next);
-    free(row);
+        vk_free(ctx, rs[i]);
+    vk_free(ctx, rs);
+    vk_free(ctx, a);
+    vk_free(ctx, r);
+    vk_free(ctx, next);
+    vk_free(ctx, row);
     return st;
 }

@@ -492,6 +492,111 @@ START_TEST(allocation_callbacks_and_log)
 }
 END_TEST
 
+/* The host allocator: the same counting blocks, and a budget of calls
+ * after which it fails (-1: never). */
+typedef struct host_count {
+    vk_count c;
+    long fail_after;
+} host_count;
+
+static void *ha_alloc(void *user, size_t size, size_t align)
+{
+    host_count *h = user;
+    if (h->fail_after >= 0 && h->c.total >= h->fail_after)
+        return NULL;
+    return cb_alloc(&h->c, size, align, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+}
+
+static void *ha_realloc(void *user, void *ptr, size_t size, size_t align)
+{
+    host_count *h = user;
+    if (h->fail_after >= 0 && h->c.total >= h->fail_after)
+        return NULL;
+    return cb_realloc(&h->c, ptr, size, align, VK_SYSTEM_ALLOCATION_SCOPE_OBJECT);
+}
+
+static void ha_free(void *user, void *ptr)
+{
+    host_count *h = user;
+    cb_free(&h->c, ptr);
+}
+
+/* Context, model, plan with two batches in flight, a run and two
+ * submissions; the status of the first call that fails. */
+static vitvk_status host_alloc_session(const input *in, host_count *h, float *logits, char *err, size_t err_size)
+{
+    vitvk_allocator a = {.alloc = ha_alloc, .realloc = ha_realloc, .free = ha_free, .user = h};
+    vitvk_context_desc d = {.enable_validation = 1, .host_allocator = &a};
+    vitvk_context *ctx = NULL;
+    vitvk_model *m = NULL;
+    vitvk_plan *p = NULL;
+    vitvk_status st = vitvk_context_create(&d, &ctx, err, err_size);
+    if (st == VITVK_OK) {
+        vitvk_model_desc md = {.precision = VITVK_PRECISION_FP32};
+        st = vitvk_model_load(ctx, in->model, &md, &m);
+    }
+    vitvk_plan_desc pd = {.batch = in->n, .in_flight = 2};
+    if (st == VITVK_OK)
+        st = vitvk_plan_create(m, &pd, &p);
+    uint64_t t[2];
+    for (int i = 0; i < 2 && st == VITVK_OK; i++)
+        st = vitvk_plan_submit(p, in->pixels, in->n, &t[i]);
+    for (int i = 0; i < 2 && st == VITVK_OK; i++)
+        st = vitvk_plan_wait(p, t[i], UINT64_MAX, logits, NULL);
+    if (st == VITVK_OK)
+        st = vitvk_plan_run(p, in->pixels, in->n, logits, NULL);
+    if (st != VITVK_OK && ctx)
+        snprintf(err, err_size, "%s", vitvk_context_last_error(ctx));
+    vitvk_plan_destroy(p);
+    vitvk_model_destroy(m);
+    if (ctx) {
+        ck_assert_uint_eq(vitvk_context_validation_errors(ctx), 0);
+        vitvk_context_destroy(ctx);
+    }
+    return st;
+}
+
+START_TEST(host_allocator)
+{
+    input in;
+    input_load(&in);
+    float *want = own_context_logits(&in);
+    size_t bytes = (size_t)in.n * in.labels * sizeof(float);
+    float *got = malloc(bytes);
+    char err[512];
+    host_count h = {.c = {.lock = PTHREAD_MUTEX_INITIALIZER}, .fail_after = -1};
+    ck_assert_msg(host_alloc_session(&in, &h, got, err, sizeof err) == VITVK_OK, "%s", err);
+    ck_assert(memcmp(got, want, bytes) == 0);
+    printf("host allocator: %ld blocks for a context, model, plan (2 in flight) and 3 batches\n", h.c.total);
+    ck_assert_msg(h.c.total > 10, "only %ld host allocations went through the allocator", h.c.total);
+    ck_assert_msg(h.c.live == 0, "%ld blocks from the host allocator were not freed", h.c.live);
+
+    /* The allocator failing at a point along the way: a clean error and
+     * every block it gave back freed, wherever that point is. */
+    long total = h.c.total;
+    long points[] = {0, 1, 2, total / 8, total / 4, total / 2, total - 1};
+    for (size_t i = 0; i < sizeof points / sizeof *points; i++) {
+        host_count f = {.c = {.lock = PTHREAD_MUTEX_INITIALIZER}, .fail_after = points[i]};
+        err[0] = 0;
+        vitvk_status st = host_alloc_session(&in, &f, got, err, sizeof err);
+        ck_assert_msg(st == VITVK_ERR_OUT_OF_HOST_MEMORY, "failing after %ld blocks: %s (%s)", points[i],
+                      vitvk_status_string(st), err);
+        ck_assert_msg(f.c.live == 0, "failing after %ld blocks: %ld not freed", points[i], f.c.live);
+    }
+
+    /* Half an allocator is refused. */
+    vitvk_allocator half = {.alloc = ha_alloc, .user = &h};
+    vitvk_context_desc d = {.host_allocator = &half};
+    vitvk_context *ctx = (vitvk_context *)&d;
+    ck_assert_int_eq(vitvk_context_create(&d, &ctx, err, sizeof err), VITVK_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(ctx);
+    ck_assert_msg(strstr(err, "realloc"), "%s", err);
+    free(got);
+    free(want);
+    free(in.pixels);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("host");
@@ -503,6 +608,7 @@ int main(void)
     tcase_add_test(tc, budget);
     tcase_add_test(tc, async_in_flight);
     tcase_add_test(tc, allocation_callbacks_and_log);
+    tcase_add_test(tc, host_allocator);
     suite_add_tcase(s, tc);
     return run_host_suite(s, "test_host");
 }

@@ -43,11 +43,11 @@ vitvk_status vk_gemm_check(vitvk_context *ctx, const vk_tuning *t, bool fp16, do
     size_t na = (size_t)CM * CK, nw = (size_t)CN * CK, nc = (size_t)CM * CN;
     size_t total = na + nw + CN + nc;
     size_t es = fp16 ? 2 : 4;
-    float *host = malloc(total * sizeof *host + nc * sizeof(float));
-    uint16_t *h16 = malloc(total * sizeof *h16 + nc * sizeof(uint16_t));
+    float *host = vk_malloc(ctx, total * sizeof *host + nc * sizeof(float));
+    uint16_t *h16 = vk_malloc(ctx, total * sizeof *h16 + nc * sizeof(uint16_t));
     if (!host || !h16) {
-        free(host);
-        free(h16);
+        vk_free(ctx, host);
+        vk_free(ctx, h16);
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
     float *A = host, *W = A + na, *B = W + nw, *R = B + CN, *C = R + nc;
@@ -124,7 +124,7 @@ vitvk_status vk_gemm_check(vitvk_context *ctx, const vk_tuning *t, bool fp16, do
     vk_program_destroy(&prog);
     vk_arena_destroy(&rb);
     vk_arena_destroy(&dev);
-    free(host);
-    free(h16);
+    vk_free(ctx, host);
+    vk_free(ctx, h16);
     return st;
 }
