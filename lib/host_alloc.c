@@ -21,9 +21,10 @@ void *vk_calloc(const vitvk_context *ctx, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    void *p = vk_malloc(ctx, count * size);
+    size_t n = count * size;
+    void *p = vk_malloc(ctx, n);
     if (p)
-        memset(p, 0, count * size ? count * size : 1);
+        memset(p, 0, n ? n : 1);
     return p;
 }
 
