@@ -94,6 +94,9 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
     uint32_t np = m->patches_per_image, Kp = c->channels * c->patch * c->patch;
     uint32_t M = B * T;
     vk_program *g = &p->prog;
+    /* GPUs: the LayerNorms before the qkv and fc1 projections run inside
+     * those GEMMs (one dispatch less each, no normalised copy stored). */
+    bool fuse_ln = op_gemm_fuses_layernorm(&t, f16, VK_GEMM_SAME);
 
     vitvk_status st = op_patchify(g, &t, f16, p->pixels, p->patches, B, c->channels, c->image_h, c->image_w, c->patch);
     vk_gemm_args pe = {.a = p->patches, .w = m->patch_w, .bias = m->patch_b, .c = p->pemb,
@@ -111,9 +114,11 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
         const vk_buffer *x = p->keep_hidden ? p->hidden[l] : p->hidden[0];
         const vk_buffer *y = p->keep_hidden ? p->hidden[l + 1] : p->hidden[1];
         const vk_buffer *x_next = p->keep_hidden ? p->hidden[l + 1] : p->hidden[0];
-        st = op_layernorm(g, &t, f16, false, x, w->ln1_g, w->ln1_b, p->h, M, D, 0, D, D, c->eps, "layernorm");
-        vk_gemm_args qkv = {.a = p->h, .w = w->qkv_w, .bias = w->qkv_b, .c = p->qkv,
-                            .M = M, .N = 3 * D, .K = D, .lda = D, .ldc = 3 * D};
+        if (!fuse_ln)
+            st = op_layernorm(g, &t, f16, false, x, w->ln1_g, w->ln1_b, p->h, M, D, 0, D, D, c->eps, "layernorm");
+        vk_gemm_args qkv = {.a = fuse_ln ? x : p->h, .w = w->qkv_w, .bias = w->qkv_b, .c = p->qkv,
+                            .M = M, .N = 3 * D, .K = D, .lda = D, .ldc = 3 * D,
+                            .ln_g = fuse_ln ? w->ln1_g : NULL, .ln_b = fuse_ln ? w->ln1_b : NULL, .ln_eps = c->eps};
         if (st == VITVK_OK)
             st = op_gemm(g, &t, f16, VK_GEMM_SAME, &qkv, "qkv projection");
         if (st == VITVK_OK)
@@ -129,10 +134,11 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
                              .M = M, .N = D, .K = D, .lda = D, .ldc = D, .ldr = D};
         if (st == VITVK_OK)
             st = op_gemm(g, &t, f16, VK_GEMM_SAME, &proj, "attention output");
-        if (st == VITVK_OK)
+        if (st == VITVK_OK && !fuse_ln)
             st = op_layernorm(g, &t, f16, false, y, w->ln2_g, w->ln2_b, p->h, M, D, 0, D, D, c->eps, "layernorm");
-        vk_gemm_args fc1 = {.a = p->h, .w = w->fc1_w, .bias = w->fc1_b, .c = p->mlp,
-                            .M = M, .N = I, .K = D, .lda = D, .ldc = I, .act = (vk_act)c->act};
+        vk_gemm_args fc1 = {.a = fuse_ln ? y : p->h, .w = w->fc1_w, .bias = w->fc1_b, .c = p->mlp,
+                            .M = M, .N = I, .K = D, .lda = D, .ldc = I, .act = (vk_act)c->act,
+                            .ln_g = fuse_ln ? w->ln2_g : NULL, .ln_b = fuse_ln ? w->ln2_b : NULL, .ln_eps = c->eps};
         if (st == VITVK_OK)
             st = op_gemm(g, &t, f16, VK_GEMM_SAME, &fc1, "mlp fc1");
         vk_gemm_args fc2 = {.a = p->mlp, .w = w->fc2_w, .bias = w->fc2_b, .res = y, .c = x_next,

@@ -52,9 +52,16 @@ typedef struct vk_gemm_args {
     const vk_buffer *a, *w, *bias, *res, *c;
     uint32_t M, N, K, lda, ldc, ldr;
     vk_act act;
+    /* LayerNorm of A's rows fused in front (op_gemm_fuses_layernorm says
+     * when the kernel can): A = LN(a) with these, or NULL. */
+    const vk_buffer *ln_g, *ln_b;
+    float ln_eps;
 } vk_gemm_args;
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label);
+/* Whether op_gemm with this tuning takes a LayerNorm of A (ln_g / ln_b)
+ * instead of a separate op_layernorm dispatch. */
+bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind);
 
 /* Runs the GEMM that tuning `t` selects on a 70 x 72 x 88 problem with
  * bias, exact GELU and a residual, on the device, and compares it with a
