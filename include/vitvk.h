@@ -201,9 +201,11 @@ typedef struct vitvk_context_desc {
     const char *const *vk_enabled_extensions;
     uint32_t vk_enabled_extension_count;
     const void *vk_enabled_features;
-    /* Device memory the library may allocate, in bytes, over everything made
-     * from this context (weights, activations, staging, tables); 0 = no
-     * limit but the device's. An allocation that would go past it fails
+    /* Device-local memory the library may allocate, in bytes, over
+     * everything made from this context (weights, activations, tables, and
+     * staging where it is device-local: on UMA devices and lavapipe all of
+     * it, on a discrete GPU only VRAM counts, not host-visible staging);
+     * 0 = no limit but the device's. An allocation that would go past it fails
      * with VITVK_ERR_OUT_OF_DEVICE_MEMORY before anything is allocated for
      * it, leaving the context (and an adopted device) usable; so does a
      * real VK_ERROR_OUT_OF_DEVICE_MEMORY. */
@@ -235,10 +237,11 @@ void vitvk_context_device_info(const vitvk_context *ctx, vitvk_device_info *out)
 /* Number of validation-layer messages of severity warning or error seen. */
 uint32_t vitvk_context_validation_errors(const vitvk_context *ctx);
 
-/* Device memory the context's objects hold now (every VkDeviceMemory the
- * library allocated: weights, activations, staging), and the budget (0 =
- * none). Per object: vitvk_model_info.weight_bytes,
- * vitvk_plan_activation_bytes. */
+/* Device-local memory the context's objects hold now (what the budget
+ * counts: weights, activations, and staging where it is device-local), and
+ * the budget (0 = none). Per object: vitvk_model_info.weight_bytes,
+ * vitvk_plan_activation_bytes (these count every allocation, device-local
+ * or not, so on a discrete GPU they can add up to more). */
 typedef struct vitvk_memory_info {
     uint64_t device_bytes;
     uint64_t budget_bytes;

@@ -99,7 +99,7 @@ struct vitvk_context {
     uint64_t budget;       /* device_memory_budget, 0 = none */
     const VkAllocationCallbacks *vk_alloc; /* the caller's, or NULL */
     vitvk_allocator host_alloc; /* the caller's; all NULL = the C library's */
-    uint64_t device_bytes; /* VkDeviceMemory held by the context's arenas */
+    uint64_t device_bytes; /* device-local VkDeviceMemory held by the context's arenas */
     char last_error[VK_ERR_SIZE];
 };
 
@@ -166,6 +166,7 @@ typedef struct vk_arena {
     bool *block_coherent;
     uint32_t block_count;
     uint64_t bytes;
+    uint64_t local_bytes; /* of which device-local (what the budget counts) */
     bool committed;
 } vk_arena;
 

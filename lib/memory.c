@@ -146,15 +146,21 @@ vitvk_status vk_arena_commit(vk_arena *a)
         cursor = off + req[i].size;
         block_size[nblocks - 1] = cursor;
     }
+    /* The budget is on device-local memory (VRAM on a discrete GPU; all of
+     * it on UMA devices and lavapipe): host-visible staging on a discrete
+     * GPU is system memory and is not counted. */
     uint64_t total = 0;
-    for (uint32_t k = 0; k < nblocks; k++)
-        total += block_size[k];
+    for (uint32_t k = 0; k < nblocks; k++) {
+        int type = choose_type(ctx, a->kind, block_bits[k]);
+        if (type >= 0 && (ctx->memprops.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT))
+            total += block_size[k];
+    }
     if (ctx->budget && total > ctx->budget - (ctx->device_bytes < ctx->budget ? ctx->device_bytes : ctx->budget)) {
         vk_free(ctx, req), vk_free(ctx, block_size), vk_free(ctx, block_bits);
         return vk_fail(ctx, VITVK_ERR_OUT_OF_DEVICE_MEMORY,
-                       "over the device-memory budget: %.1f MiB more of %s memory needed, %.1f of the %.1f MiB "
-                       "budget in use",
-                       total / 1048576.0, a->kind == VK_MEM_DEVICE ? "device" : "staging",
+                       "over the device-memory budget: %.1f MiB more of device-local memory needed (%s), %.1f of "
+                       "the %.1f MiB budget in use",
+                       total / 1048576.0, a->kind == VK_MEM_DEVICE ? "buffers" : "staging",
                        ctx->device_bytes / 1048576.0, ctx->budget / 1048576.0);
     }
     a->blocks = vk_calloc(ctx, nblocks, sizeof *a->blocks);
@@ -179,8 +185,11 @@ vitvk_status vk_arena_commit(vk_arena *a)
             break;
         a->block_count = k + 1;
         a->bytes += block_size[k];
-        ctx->device_bytes += block_size[k];
         VkMemoryPropertyFlags f = ctx->memprops.memoryTypes[type].propertyFlags;
+        if (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) {
+            a->local_bytes += block_size[k];
+            ctx->device_bytes += block_size[k];
+        }
         a->block_coherent[k] = (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) != 0;
         if (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
             st = vk_check(ctx, ctx->vkd.vkMapMemory(ctx->device, a->blocks[k], 0, VK_WHOLE_SIZE, 0, &a->block_maps[k]),
@@ -234,7 +243,7 @@ void vk_arena_destroy(vk_arena *a)
             ctx->vkd.vkUnmapMemory(ctx->device, a->blocks[k]);
         ctx->vkd.vkFreeMemory(ctx->device, a->blocks[k], ctx->vk_alloc);
     }
-    ctx->device_bytes -= a->bytes;
+    ctx->device_bytes -= a->local_bytes;
     vk_free(ctx, a->buffers);
     vk_free(ctx, a->blocks);
     vk_free(ctx, a->block_maps);
