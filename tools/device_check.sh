@@ -2,7 +2,8 @@
 # The GPU check, run on the lent machine from the repository root with
 # .gl and .devpack carried (tools/device_pack.sh makes them here):
 # the devices, the fixtures in both precisions with the kernels the GPU
-# picks and with the GPU family forced, the kernel tests, and ViT-B/16
+# picks and with the GPU family forced, the kernel tests, the host tests
+# (adopted device, recording, GPU preprocessing, embed_host), and ViT-B/16
 # benchmarks at batch 1, 8 and 64 (fp16) and 1 (fp32). Results go to $OUT:
 # check.log (everything), bench.jsonl (one JSON object per line), bench.txt
 # (the text report with the per-kernel table, fp16 batch 1).
@@ -30,6 +31,11 @@ say "test_e2e (kernels the device picks)"
 $B/test_e2e >>"$log" 2>&1; echo "rc=$?" >>"$log"
 say "test_e2e gpu (GPU family forced)"
 $B/test_e2e gpu >>"$log" 2>&1; echo "rc=$?" >>"$log"
+say "test_host, test_record (adopted device, recording, GPU preprocessing)"
+VITVK_SOURCE_DIR="$PWD" $B/test_host >>"$log" 2>&1; echo "rc=$?" >>"$log"
+VITVK_SOURCE_DIR="$PWD" $B/test_record >>"$log" 2>&1; echo "rc=$?" >>"$log"
+say "embed_host"
+$B/embed_host models/digits-vit models/digits-vit/samples/7-seven.png >>"$log" 2>&1; echo "rc=$?" >>"$log"
 : >"$OUT/bench.jsonl"
 for run in "fp16 1" "fp16 8" "fp16 64" "fp32 1"; do
     set -- $run

@@ -12,7 +12,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 rm -rf .devpack
 mkdir -p .devpack/bin .devpack/lib
-cp build/vit-vk-cli build/tests/test_e2e build/tests/test_kernels build/tests/compare_tensors .devpack/bin/
+cp build/vit-vk-cli build/embed_host build/tests/test_e2e build/tests/test_kernels build/tests/test_host \
+    build/tests/test_record build/tests/compare_tensors .devpack/bin/
 strip .devpack/bin/*
 # Everything but the C library and the Vulkan loader (which .gl brings).
 for lib in $(ldd .devpack/bin/* | awk '/=> \// {print $3}' | sort -u); do
