@@ -281,17 +281,6 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
 
 /* ---- devices ----------------------------------------------------- */
 
-static const char *type_name(vitvk_device_type t)
-{
-    switch (t) {
-    case VITVK_DEVICE_DISCRETE_GPU: return "discrete-gpu";
-    case VITVK_DEVICE_INTEGRATED_GPU: return "integrated-gpu";
-    case VITVK_DEVICE_VIRTUAL_GPU: return "virtual-gpu";
-    case VITVK_DEVICE_CPU: return "cpu";
-    default: return "other";
-    }
-}
-
 static int cmd_devices(opts *o)
 {
     if (o->help) {
@@ -329,7 +318,7 @@ static int cmd_devices(opts *o)
             json_string(stdout, d[i].name);
             printf(", \"type\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, \"vulkan\": \"%u.%u.%u\", "
                    "\"driver\": ",
-                   type_name(d[i].type), d[i].vendor_id, d[i].device_id, (api >> 22) & 0x7f, (api >> 12) & 0x3ff,
+                   cli_device_type_name(d[i].type), d[i].vendor_id, d[i].device_id, (api >> 22) & 0x7f, (api >> 12) & 0x3ff,
                    api & 0xfff);
             json_string(stdout, d[i].driver_name);
             printf(", \"driver_info\": ");
@@ -340,7 +329,7 @@ static int cmd_devices(opts *o)
                    d[i].shared_memory_bytes, d[i].cooperative_matrix_nv ? "true" : "false",
                    d[i].cooperative_matrix_khr ? "true" : "false", (unsigned long long)d[i].device_local_bytes);
         } else {
-            printf("%u: %s (%s, Vulkan %u.%u.%u, %s %s)\n", d[i].index, d[i].name, type_name(d[i].type),
+            printf("%u: %s (%s, Vulkan %u.%u.%u, %s %s)\n", d[i].index, d[i].name, cli_device_type_name(d[i].type),
                    (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff, d[i].driver_name, d[i].driver_info);
             printf("   fp16 %s, 16-bit storage %s, subgroup %u, shared memory %u KiB, cooperative matrix %s\n",
                    d[i].fp16_arithmetic ? "yes" : "no", d[i].storage16 ? "yes" : "no", d[i].subgroup_size,

@@ -152,17 +152,6 @@ static void driver_version(const vitvk_device_info *d, char *buf, size_t n)
         snprintf(buf, n, "%u.%u.%u", v >> 22, (v >> 12) & 0x3ff, v & 0xfff);
 }
 
-static const char *device_type(vitvk_device_type t)
-{
-    switch (t) {
-    case VITVK_DEVICE_DISCRETE_GPU: return "discrete-gpu";
-    case VITVK_DEVICE_INTEGRATED_GPU: return "integrated-gpu";
-    case VITVK_DEVICE_VIRTUAL_GPU: return "virtual-gpu";
-    case VITVK_DEVICE_CPU: return "cpu";
-    default: return "other";
-    }
-}
-
 /* ---- timing -------------------------------------------------------- */
 
 typedef struct timing {
@@ -434,7 +423,7 @@ static void print_json(const report *r)
            m->image_height, m->image_height, m->image_width, r->batch, prec_name(m->precision), r->prec_requested);
     json_string(stdout, d->name);
     printf(", \"device_type\": \"%s\", \"vendor\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, \"driver\": ",
-           device_type(d->type), vendor_name(d->vendor_id), d->vendor_id, d->device_id);
+           cli_device_type_name(d->type), vendor_name(d->vendor_id), d->vendor_id, d->device_id);
     json_string(stdout, driver);
     printf(", \"driver_name\": ");
     json_string(stdout, d->driver_name);
@@ -491,7 +480,7 @@ static void print_text(const report *r)
     printf("model      %s (%s%s, %u layers, hidden %u, %ux%u, %.2f GFLOP/image)\n", r->arch,
            r->model_dir ? "" : "random weights, ", m->architecture, m->num_layers, m->hidden_size, m->image_height,
            m->image_width, m->flops_per_image * 1e-9);
-    printf("device     %s (%s, %s 0x%04x); driver %s %s (%s); Vulkan %u.%u.%u\n", d->name, device_type(d->type),
+    printf("device     %s (%s, %s 0x%04x); driver %s %s (%s); Vulkan %u.%u.%u\n", d->name, cli_device_type_name(d->type),
            vendor_name(d->vendor_id), d->vendor_id, d->driver_name, d->driver_info, drv, (api >> 22) & 0x7f,
            (api >> 12) & 0x3ff, api & 0xfff);
     printf("precision  %s, batch %u; %zu runs after %zu warm-up run%s (%.2f s)\n", prec_name(m->precision), r->batch,

@@ -74,6 +74,17 @@ bool parse_image_size(const char *s, uint32_t *h, uint32_t *w)
     return true;
 }
 
+const char *cli_device_type_name(vitvk_device_type t)
+{
+    switch (t) {
+    case VITVK_DEVICE_DISCRETE_GPU: return "discrete-gpu";
+    case VITVK_DEVICE_INTEGRATED_GPU: return "integrated-gpu";
+    case VITVK_DEVICE_VIRTUAL_GPU: return "virtual-gpu";
+    case VITVK_DEVICE_CPU: return "cpu";
+    default: return "other";
+    }
+}
+
 bool parse_kernels(const char *s, vitvk_kernel_family *out)
 {
     static const char *const names[] = {"auto", "cpu", "gpu"};

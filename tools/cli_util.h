@@ -23,6 +23,9 @@ void json_string(FILE *f, const char *s);
 /* Parses a non-negative integer option value; false if malformed. */
 bool parse_u32(const char *s, uint32_t *out);
 bool parse_precision(const char *s, vitvk_precision *out);
+/* "discrete-gpu", "integrated-gpu", "virtual-gpu", "cpu" or "other": the
+ * device type as `devices` and `bench` print it. */
+const char *cli_device_type_name(vitvk_device_type t);
 /* "auto", "cpu" or "gpu" (--kernels). */
 bool parse_kernels(const char *s, vitvk_kernel_family *out);
 /* --image-size: "N" (square) or "HxW", sides 1 to 65535; false if malformed. */
