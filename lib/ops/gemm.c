@@ -17,82 +17,73 @@ bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind)
     return t->gemm_tiled && !coopmat && t->tiled_wg % t->tiled_bm == 0;
 }
 
+/* The kernels differ in their specialization constants, bindings and
+ * grid; everything around them (push constants, binding order, cost,
+ * variant name) is one path. */
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label)
 {
     if ((g->ln_g || g->ln_b) && !op_gemm_fuses_layernorm(t, fp16, kind))
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT, "internal: %s: this GEMM cannot fuse a LayerNorm", label);
-    vk_kernel *k;
-    /* Texel fetches need whole vec4 rows: K and lda multiples of 4. */
-    bool texel = kind == VK_GEMM_SAME && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0;
-    if (texel) {
-        vitvk_status st = vk_kernel_get(p->ctx, SH_GEMM_TEXEL, fp16, &k);
-        if (st != VITVK_OK)
-            return st;
-        uint32_t spec[6] = {t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL,
-                            g->res != NULL};
-        uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
-        const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->c, g->res ? g->res : g->c, g->c};
-        uint32_t gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
-        uint32_t gy = vk_div_up(g->M, t->texel_tm);
-        st = vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
-        if (st == VITVK_OK) {
-            gemm_cost(p, g, fp16);
-            vk_program_set_variant(p, fp16 ? "gemm_texel.f16 (A rows shared, W rows per lane)"
-                                          : "gemm_texel.f32 (A rows shared, W rows per lane)");
-        }
-        return st;
-    }
-    if (t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME) {
-        vitvk_status st = vk_kernel_get(p->ctx, SH_GEMM_COOPMAT_NV, fp16, &k);
-        if (st != VITVK_OK)
-            return st;
-        uint32_t spec[3] = {(uint32_t)g->act, g->bias != NULL, g->res != NULL};
-        uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
-        const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
-        st = vk_program_add(p, k, spec, 3, bufs, 5, 1u << 4, push, sizeof push, vk_div_up(g->N, 64),
-                            vk_div_up(g->M, 64), 1, label);
-        if (st == VITVK_OK) {
-            gemm_cost(p, g, fp16);
-            vk_program_set_variant(p, "gemm_coopmat_nv 64x64x32, 16x16x16 fp16 -> fp32");
-        }
-        return st;
-    }
-    if (t->gemm_tiled) {
-        vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_TILED_W16 : SH_GEMM_TILED, fp16, &k);
-        if (st != VITVK_OK)
-            return st;
-        bool ln = g->ln_g && g->ln_b;
-        uint32_t spec[11] = {t->tiled_wg, t->tiled_bm, t->tiled_bn, t->tiled_bk, t->tiled_tm, t->tiled_tn,
-                             (uint32_t)g->act, g->bias != NULL, g->res != NULL, ln, t->tiled_wg / t->tiled_bm};
-        uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
-        memcpy(&push[6], &g->ln_eps, 4);
-        /* Absent operands are bound to a buffer the kernel never reads. */
-        const vk_buffer *bufs[7] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c,
-                                    ln ? g->ln_g : g->w, ln ? g->ln_b : g->w};
-        st = vk_program_add(p, k, spec, 11, bufs, 7, 1u << 4, push, sizeof push, vk_div_up(g->N, t->tiled_bn),
-                            vk_div_up(g->M, t->tiled_bm), 1, label);
-        if (st == VITVK_OK) {
-            gemm_cost(p, g, fp16);
-            static const char *const names[2][2] = {
-                {"gemm_tiled.f32 64x64x16, 4x4", "gemm_tiled.f32 64x64x16, 4x4, LayerNorm fused"},
-                {"gemm_tiled.f16 64x64x16, 4x4", "gemm_tiled.f16 64x64x16, 4x4, LayerNorm fused"}};
-            vk_program_set_variant(p, names[fp16][ln]);
-        }
-        return st;
-    }
-    vitvk_status st = vk_kernel_get(p->ctx, kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM, fp16, &k);
-    if (st != VITVK_OK)
-        return st;
-    uint32_t spec[6] = {t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL};
+    bool ln = g->ln_g && g->ln_b;
     uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
+    uint32_t spec[11];
+    uint32_t nspec, nbuf = 5, gx, gy;
+    vk_shader_id id;
+    const char *variant = NULL;
     /* Absent operands are bound to a buffer that is never read (the
      * specialization constant removes the load), keeping one layout. */
-    const vk_buffer *bufs[5] = {g->a, g->w, g->bias ? g->bias : g->w, g->res ? g->res : g->c, g->c};
-    uint32_t gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
-    uint32_t gy = vk_div_up(g->M, t->gemm_tm);
-    st = vk_program_add(p, k, spec, 6, bufs, 5, 1u << 4, push, sizeof push, gx, gy, 1, label);
+    const vk_buffer *absent = g->w;
+#define SPEC(...)                                                                  \
+    do {                                                                           \
+        const uint32_t v_[] = {__VA_ARGS__};                                       \
+        memcpy(spec, v_, sizeof v_);                                               \
+        nspec = (uint32_t)(sizeof v_ / sizeof v_[0]);                              \
+    } while (0)
+    /* Texel fetches need whole vec4 rows: K and lda multiples of 4. */
+    if (kind == VK_GEMM_SAME && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0) {
+        id = SH_GEMM_TEXEL;
+        absent = g->c;
+        SPEC(t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL);
+        gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
+        gy = vk_div_up(g->M, t->texel_tm);
+        variant = fp16 ? "gemm_texel.f16 (A rows shared, W rows per lane)"
+                       : "gemm_texel.f32 (A rows shared, W rows per lane)";
+    } else if (t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME) {
+        id = SH_GEMM_COOPMAT_NV;
+        SPEC((uint32_t)g->act, g->bias != NULL, g->res != NULL);
+        gx = vk_div_up(g->N, 64);
+        gy = vk_div_up(g->M, 64);
+        variant = "gemm_coopmat_nv 64x64x32, 16x16x16 fp16 -> fp32";
+    } else if (t->gemm_tiled) {
+        static const char *const names[2][2] = {
+            {"gemm_tiled.f32 64x64x16, 4x4", "gemm_tiled.f32 64x64x16, 4x4, LayerNorm fused"},
+            {"gemm_tiled.f16 64x64x16, 4x4", "gemm_tiled.f16 64x64x16, 4x4, LayerNorm fused"}};
+        id = kind == VK_GEMM_W16 ? SH_GEMM_TILED_W16 : SH_GEMM_TILED;
+        SPEC(t->tiled_wg, t->tiled_bm, t->tiled_bn, t->tiled_bk, t->tiled_tm, t->tiled_tn, (uint32_t)g->act,
+             g->bias != NULL, g->res != NULL, ln, t->tiled_wg / t->tiled_bm);
+        nbuf = 7;
+        memcpy(&push[6], &g->ln_eps, 4);
+        gx = vk_div_up(g->N, t->tiled_bn);
+        gy = vk_div_up(g->M, t->tiled_bm);
+        variant = names[fp16][ln];
+    } else {
+        id = kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM;
+        SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL);
+        gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
+        gy = vk_div_up(g->M, t->gemm_tm);
+    }
+#undef SPEC
+    const vk_buffer *bufs[7] = {g->a, g->w, g->bias ? g->bias : absent, g->res ? g->res : g->c, g->c,
+                                ln ? g->ln_g : g->w, ln ? g->ln_b : g->w};
+    vk_kernel *k;
+    vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
     if (st == VITVK_OK)
+        st = vk_program_add(p, k, spec, nspec, bufs, nbuf, 1u << 4, push, sizeof push, gx, gy, 1, label);
+    if (st == VITVK_OK) {
         gemm_cost(p, g, fp16);
+        if (variant)
+            vk_program_set_variant(p, variant);
+    }
     return st;
 }
