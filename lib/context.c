@@ -292,6 +292,12 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     c->timestamp_period = props.limits.timestampPeriod;
     c->subgroup_arith = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                         (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    VkFormatProperties f32p, f16p;
+    vki->vkGetPhysicalDeviceFormatProperties(pd, VK_FORMAT_R32G32B32A32_SFLOAT, &f32p);
+    vki->vkGetPhysicalDeviceFormatProperties(pd, VK_FORMAT_R16G16B16A16_SFLOAT, &f16p);
+    c->storage_texel = (f32p.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT) &&
+                       (f16p.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT);
+    c->max_texel_elements = props.limits.maxTexelBufferElements;
     c->coopmat_nv = cmf.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && sub.subgroupSize == 32 &&
                     coopmat_nv_shape(vki, pd);
     return api >= VK_API_VERSION_1_1;

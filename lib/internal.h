@@ -21,7 +21,7 @@ typedef struct vk_kernel vk_kernel;
 typedef enum vk_shader_id {
     SH_GEMM,
     SH_GEMM_W16,
-    SH_GEMM_TEXEL,    /* A and W read as vec4 texels (uniform texel buffers) */
+    SH_GEMM_TEXEL,    /* A and W read as vec4 texels (storage texel buffers, imageLoad) */
     SH_GEMM_TILED,    /* shared-memory tiles (GPUs) */
     SH_GEMM_TILED_W16,
     SH_GEMM_COOPMAT_NV, /* fp16 only: NV cooperative matrices (tensor cores) */      /* fp16 variant: only W is half (A and C fp32) */
@@ -70,6 +70,10 @@ typedef struct vk_caps {
      * the library creates (never assumed on an adopted one). */
     bool coopmat_nv;
     bool subgroup_arith;       /* subgroup arithmetic in compute shaders */
+    /* Storage texel buffers of RGBA32F and RGBA16F (the vec4 kernels read
+     * them with imageLoad), and how many texels one view may hold. */
+    bool storage_texel;
+    uint32_t max_texel_elements;
 } vk_caps;
 
 struct vitvk_context {
@@ -201,7 +205,7 @@ struct vk_kernel {
     vk_shader_id id;
     const char *variant;  /* static: the shader and its storage variant, "layernorm_texel.f16" */
     uint32_t bindings;
-    uint32_t texel_mask;  /* bindings that are uniform texel buffers (vec4 texels) */
+    uint32_t texel_mask;  /* bindings that are storage texel buffers (vec4 texels) */
     uint32_t image_mask;  /* bindings that are sampled images (no sampler) */
     VkFormat texel_format; /* their format: RGBA32F, or RGBA16F for fp16 kernels */
     uint32_t push_size;

@@ -112,7 +112,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
         b[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
             .descriptorType = (d->image_mask >> i) & 1u   ? VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE
-                              : (d->texel_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                              : (d->texel_mask >> i) & 1u ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
                                                           : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,

@@ -79,7 +79,7 @@ vitvk_status vk_program_finalize(vk_program *p)
     if (storage)
         ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = storage};
     if (texel)
-        ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, .descriptorCount = texel};
+        ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, .descriptorCount = texel};
     if (image)
         ps[nps++] = (VkDescriptorPoolSize){.type = VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE, .descriptorCount = image};
     VkDescriptorPoolCreateInfo dpci = {
@@ -128,7 +128,7 @@ vitvk_status vk_program_finalize(vk_program *p)
                 };
                 st = vk_check(ctx, ctx->vkd.vkCreateBufferView(ctx->device, &bvci, ctx->vk_alloc, &d->views[b]),
                               "vkCreateBufferView");
-                w[b].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+                w[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
                 w[b].pTexelBufferView = &d->views[b];
             } else {
                 const vk_buffer *buf = d->buffers[b];

@@ -9,7 +9,7 @@ layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 1) const uint HD = 64;
 layout(constant_id = 2) const bool HAS_BIAS = false; // additive score bias per head (BEiT relative positions)
 
-layout(binding = 0) uniform samplerBuffer QKV4;
+layout(TEXEL_FMT, binding = 0) readonly uniform imageBuffer QKV4;
 layout(std430, binding = 1) writeonly buffer BufO { C_T o[]; };
 layout(std430, binding = 2) readonly buffer BufS { float sbias[]; }; // [H][T][T]
 
@@ -35,7 +35,7 @@ void main()
     vec4 q[HD4];
     vec4 acc[HD4];
     for (uint d = 0; d < HD4; d++) {
-        q[d] = texelFetch(QKV4, qb + int(d)) * p.scale;
+        q[d] = imageLoad(QKV4, qb + int(d)) * p.scale;
         acc[d] = vec4(0.0);
     }
     int koff = int(p.D / 4), voff = int(2 * p.D / 4);
@@ -45,7 +45,7 @@ void main()
         int kb = base + int(j * row4) + koff;
         float s = 0.0;
         for (uint d = 0; d < HD4; d++)
-            s += dot(q[d], texelFetch(QKV4, kb + int(d)));
+            s += dot(q[d], imageLoad(QKV4, kb + int(d)));
         if (HAS_BIAS)
             s += sbias[(h * p.T + tc) * p.T + j];
         if (s > m) {
@@ -59,7 +59,7 @@ void main()
         l += e;
         int vb = base + int(j * row4) + voff;
         for (uint d = 0; d < HD4; d++)
-            acc[d] += e * texelFetch(QKV4, vb + int(d));
+            acc[d] += e * imageLoad(QKV4, vb + int(d));
     }
     if (t >= p.T)
         return;

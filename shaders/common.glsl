@@ -75,3 +75,12 @@ float activate(float x, uint act)
         return safe_tanh(x);
     return x;
 }
+
+// The vec4 kernels read storage texel buffers with imageLoad (inline code
+// on lavapipe, where texelFetch of a float format is a function call);
+// kernel.c makes the views RGBA16F for fp16 variants, RGBA32F otherwise.
+#ifdef A_F16
+#define TEXEL_FMT rgba16f
+#else
+#define TEXEL_FMT rgba32f
+#endif

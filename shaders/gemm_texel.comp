@@ -1,13 +1,19 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // gemm_texel.comp - C = act(A * W^T + bias) (+ R), operands read as vec4
-// texels from uniform texel buffers.
+// texels (imageLoad from storage texel buffers).
 //
 // A is M x K (row stride lda), W is N x K as PyTorch stores it; K and lda
-// are multiples of 4 so every row is whole texels. Texel fetches are
-// vector gathers on CPU implementations (lavapipe turns each storage-buffer
-// load into a loop over lanes) and go through the texture cache on GPUs;
-// the texel format also widens fp16 storage to fp32 for free.
+// are multiples of 4 so every row is whole texels. This is the CPU
+// kernel (lavapipe). There a storage-buffer load in a loop is a loop over
+// the 8 lanes, texelFetch of a float format an out-of-line call that
+// spills every vector register, while imageLoad of RGBA32F is inline:
+// eight 16-byte loads and a transpose. Every load costs the same whether
+// or not the lanes share its address, so the block per invocation
+// (TM x TN, loops forced unrolled so the accumulators stay registers and
+// never become an indexed array) sets the loads per flop: (TM + TN) texels
+// for TM * TN dot products. The texel format also widens fp16 to fp32.
 // Each invocation owns TN columns (spaced a whole dispatch width apart, so
 // neighbouring lanes read neighbouring rows of W) for TM rows shared by the
 // workgroup.
@@ -20,8 +26,8 @@ layout(constant_id = 3) const uint ACT = 0;
 layout(constant_id = 4) const bool HAS_BIAS = true;
 layout(constant_id = 5) const bool HAS_RES = false;
 
-layout(binding = 0) uniform samplerBuffer A4;
-layout(binding = 1) uniform samplerBuffer W4;
+layout(TEXEL_FMT, binding = 0) readonly uniform imageBuffer A4;
+layout(TEXEL_FMT, binding = 1) readonly uniform imageBuffer W4;
 layout(std430, binding = 2) readonly buffer BufB { W_T bias[]; };
 layout(std430, binding = 3) readonly buffer BufR { C_T res[]; };
 layout(std430, binding = 4) writeonly buffer BufC { C_T c[]; };
@@ -38,29 +44,29 @@ void main()
     int arow[TM];
     int wrow[TN];
     float acc[TM * TN];
-    for (uint i = 0; i < TM; i++)
+    [[unroll]] for (uint i = 0; i < TM; i++)
         arow[i] = int(min(m0 + i, p.M - 1) * (p.lda / 4));
-    for (uint j = 0; j < TN; j++)
+    [[unroll]] for (uint j = 0; j < TN; j++)
         wrow[j] = int(min(gl_GlobalInvocationID.x + j * stride, p.N - 1) * K4);
-    for (uint i = 0; i < TM * TN; i++)
+    [[unroll]] for (uint i = 0; i < TM * TN; i++)
         acc[i] = 0.0;
 
     for (int k = 0; k < int(K4); k++) {
         vec4 wv[TN];
-        for (uint j = 0; j < TN; j++)
-            wv[j] = texelFetch(W4, wrow[j] + k);
-        for (uint i = 0; i < TM; i++) {
-            vec4 av = texelFetch(A4, arow[i] + k);
-            for (uint j = 0; j < TN; j++)
+        [[unroll]] for (uint j = 0; j < TN; j++)
+            wv[j] = imageLoad(W4, wrow[j] + k);
+        [[unroll]] for (uint i = 0; i < TM; i++) {
+            vec4 av = imageLoad(A4, arow[i] + k);
+            [[unroll]] for (uint j = 0; j < TN; j++)
                 acc[i * TN + j] += dot(av, wv[j]);
         }
     }
 
-    for (uint j = 0; j < TN; j++) {
+    [[unroll]] for (uint j = 0; j < TN; j++) {
         uint n = gl_GlobalInvocationID.x + j * stride;
         if (n >= p.N)
             break;
-        for (uint i = 0; i < TM; i++) {
+        [[unroll]] for (uint i = 0; i < TM; i++) {
             uint m = m0 + i;
             if (m >= p.M)
                 break;

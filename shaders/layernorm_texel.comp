@@ -7,9 +7,9 @@
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 
-layout(binding = 0) uniform samplerBuffer X4;
-layout(binding = 1) uniform samplerBuffer G4;
-layout(binding = 2) uniform samplerBuffer B4;
+layout(TEXEL_FMT, binding = 0) readonly uniform imageBuffer X4;
+layout(TEXEL_FMT, binding = 1) readonly uniform imageBuffer G4;
+layout(TEXEL_FMT, binding = 2) readonly uniform imageBuffer B4;
 layout(std430, binding = 3) writeonly buffer BufY { C_T y[]; };
 
 layout(push_constant) uniform Push {
@@ -26,11 +26,11 @@ void main()
     int D4 = int(p.D / 4);
     vec4 sum = vec4(0.0);
     for (int d = 0; d < D4; d++)
-        sum += texelFetch(X4, ib + d);
+        sum += imageLoad(X4, ib + d);
     float mean = (sum.x + sum.y + sum.z + sum.w) / float(p.D);
     vec4 var = vec4(0.0);
     for (int d = 0; d < D4; d++) {
-        vec4 c = texelFetch(X4, ib + d) - mean;
+        vec4 c = imageLoad(X4, ib + d) - mean;
         var += c * c;
     }
     float rstd = 1.0 / sqrt((var.x + var.y + var.z + var.w) / float(p.D) + p.eps);
@@ -38,7 +38,7 @@ void main()
         return;
     uint ob = row * p.out_stride;
     for (int d = 0; d < D4; d++) {
-        vec4 v = (texelFetch(X4, ib + d) - mean) * rstd * texelFetch(G4, d) + texelFetch(B4, d);
+        vec4 v = (imageLoad(X4, ib + d) - mean) * rstd * imageLoad(G4, d) + imageLoad(B4, d);
         for (int e = 0; e < 4; e++)
             y[ob + uint(4 * d + e)] = C_T(v[e]);
     }

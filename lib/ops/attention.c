@@ -29,7 +29,7 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
             vk_program_set_cost(p, flops, bytes);
         return st;
     }
-    bool texel = t->attn_texel && hd % 4 == 0;
+    bool texel = t->attn_texel && hd % 4 == 0 && vk_texel_view_ok(p->ctx, fp16, qkv);
     vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_ATTENTION_TEXEL : SH_ATTENTION, fp16, &k);
     if (st != VITVK_OK)
         return st;

@@ -41,7 +41,8 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         nspec = (uint32_t)(sizeof v_ / sizeof v_[0]);                              \
     } while (0)
     /* Texel fetches need whole vec4 rows: K and lda multiples of 4. */
-    if (kind == VK_GEMM_SAME && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0) {
+    if (kind == VK_GEMM_SAME && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0 &&
+        vk_texel_view_ok(p->ctx, fp16, g->a) && vk_texel_view_ok(p->ctx, fp16, g->w)) {
         id = SH_GEMM_TEXEL;
         absent = g->c;
         SPEC(t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL);

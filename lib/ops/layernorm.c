@@ -9,7 +9,9 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
                           const char *label)
 {
     vk_kernel *k;
-    bool texel = t->norm_texel && D % 4 == 0 && in_stride % 4 == 0 && in_off % 4 == 0;
+    bool texel = t->norm_texel && D % 4 == 0 && in_stride % 4 == 0 && in_off % 4 == 0 &&
+                 vk_texel_view_ok(p->ctx, fp16, in) && vk_texel_view_ok(p->ctx, fp16, gamma) &&
+                 vk_texel_view_ok(p->ctx, fp16, beta);
     vk_shader_id id = t->norm_subgroup ? (out32 ? SH_LAYERNORM_SUBGROUP_O32 : SH_LAYERNORM_SUBGROUP)
                       : texel          ? (out32 ? SH_LAYERNORM_TEXEL_O32 : SH_LAYERNORM_TEXEL)
                                        : (out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM);

@@ -41,6 +41,15 @@ typedef struct vk_tuning {
 } vk_tuning;
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
 
+/* Whether a vec4 kernel may read `b` through a texel view (imageLoad of
+ * RGBA32F, or RGBA16F for fp16 kernels): the device supports the format
+ * for storage texel buffers and the view fits maxTexelBufferElements
+ * (65536 texels is all the spec promises). */
+static inline bool vk_texel_view_ok(const vitvk_context *ctx, bool fp16, const vk_buffer *b)
+{
+    return ctx->caps.storage_texel && b->size / (fp16 ? 8u : 16u) <= ctx->caps.max_texel_elements;
+}
+
 typedef enum vk_gemm_kind {
     VK_GEMM_SAME,  /* A, W, C in the plan's precision */
     VK_GEMM_W16    /* fp16 plans: W half, A and C fp32 (classifier heads) */
