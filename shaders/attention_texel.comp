@@ -1,13 +1,20 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 // attention_texel.comp - attention.comp with q, k and v read as vec4
 // texels (head size a multiple of 4). Same streaming softmax: running
 // maximum and sum in fp32, the score matrix never stored.
+//
+// This is the CPU kernel (lavapipe): a texel load costs the same whether
+// or not the 8 lanes share its address, and every lane reads the same key
+// and value rows, so each invocation takes TQ queries (spaced a whole
+// dispatch width apart) and each key/value texel it loads serves all TQ.
 #include "common.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 layout(constant_id = 1) const uint HD = 64;
 layout(constant_id = 2) const bool HAS_BIAS = false; // additive score bias per head (BEiT relative positions)
+layout(constant_id = 3) const uint TQ = 1;           // queries per invocation
 
 layout(TEXEL_FMT, binding = 0) readonly uniform imageBuffer QKV4;
 layout(std430, binding = 1) writeonly buffer BufO { C_T o[]; };
@@ -23,49 +30,66 @@ const uint HD4 = HD / 4;
 
 void main()
 {
-    uint t = gl_GlobalInvocationID.x;
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     uint h = gl_WorkGroupID.y;
     uint n = gl_WorkGroupID.z;
-    // Rows past T read row T-1 and are not stored, keeping loads uniform.
-    uint tc = min(t, p.T - 1);
     uint row4 = 3 * p.D / 4;
     int base = int(n * p.T * row4 + h * HD4);
-    int qb = base + int(tc * row4);
 
-    vec4 q[HD4];
-    vec4 acc[HD4];
-    for (uint d = 0; d < HD4; d++) {
-        q[d] = imageLoad(QKV4, qb + int(d)) * p.scale;
-        acc[d] = vec4(0.0);
+    // Rows past T read row T-1 and are not stored, keeping loads uniform.
+    uint tc[TQ];
+    vec4 q[TQ * HD4];
+    vec4 acc[TQ * HD4];
+    float m[TQ], l[TQ];
+    [[unroll]] for (uint i = 0; i < TQ; i++) {
+        tc[i] = min(gl_GlobalInvocationID.x + i * stride, p.T - 1);
+        int qb = base + int(tc[i] * row4);
+        [[unroll]] for (uint d = 0; d < HD4; d++) {
+            q[i * HD4 + d] = imageLoad(QKV4, qb + int(d)) * p.scale;
+            acc[i * HD4 + d] = vec4(0.0);
+        }
+        m[i] = -3.402823e38;
+        l[i] = 0.0;
     }
     int koff = int(p.D / 4), voff = int(2 * p.D / 4);
-    float m = -3.402823e38;
-    float l = 0.0;
     for (uint j = 0; j < p.T; j++) {
         int kb = base + int(j * row4) + koff;
-        float s = 0.0;
-        for (uint d = 0; d < HD4; d++)
-            s += dot(q[d], imageLoad(QKV4, kb + int(d)));
-        if (HAS_BIAS)
-            s += sbias[(h * p.T + tc) * p.T + j];
-        if (s > m) {
-            float c = exp(m - s);
-            l *= c;
-            for (uint d = 0; d < HD4; d++)
-                acc[d] *= c;
-            m = s;
+        float s[TQ];
+        [[unroll]] for (uint i = 0; i < TQ; i++)
+            s[i] = 0.0;
+        [[unroll]] for (uint d = 0; d < HD4; d++) {
+            vec4 kv = imageLoad(QKV4, kb + int(d));
+            [[unroll]] for (uint i = 0; i < TQ; i++)
+                s[i] += dot(q[i * HD4 + d], kv);
         }
-        float e = exp(s - m);
-        l += e;
+        float e[TQ];
+        [[unroll]] for (uint i = 0; i < TQ; i++) {
+            if (HAS_BIAS)
+                s[i] += sbias[(h * p.T + tc[i]) * p.T + j];
+            // Rescale without a branch: c is 1 when the maximum holds.
+            float mn = max(m[i], s[i]);
+            float c = exp(m[i] - mn);
+            e[i] = exp(s[i] - mn);
+            l[i] = l[i] * c + e[i];
+            m[i] = mn;
+            [[unroll]] for (uint d = 0; d < HD4; d++)
+                acc[i * HD4 + d] *= c;
+        }
         int vb = base + int(j * row4) + voff;
-        for (uint d = 0; d < HD4; d++)
-            acc[d] += e * imageLoad(QKV4, vb + int(d));
+        [[unroll]] for (uint d = 0; d < HD4; d++) {
+            vec4 vv = imageLoad(QKV4, vb + int(d));
+            [[unroll]] for (uint i = 0; i < TQ; i++)
+                acc[i * HD4 + d] += e[i] * vv;
+        }
     }
-    if (t >= p.T)
-        return;
-    float inv = 1.0 / l;
-    uint ob = (n * p.T + t) * p.D + h * HD;
-    for (uint d = 0; d < HD4; d++)
-        for (uint e = 0; e < 4; e++)
-            o[ob + 4 * d + e] = C_T(acc[d][e] * inv);
+    [[unroll]] for (uint i = 0; i < TQ; i++) {
+        uint t = gl_GlobalInvocationID.x + i * stride;
+        if (t < p.T) {
+            float inv = 1.0 / l[i];
+            uint ob = (n * p.T + t) * p.D + h * HD;
+            [[unroll]] for (uint d = 0; d < HD4; d++)
+                [[unroll]] for (uint c = 0; c < 4; c++)
+                    o[ob + 4 * d + c] = C_T(acc[i * HD4 + d][c] * inv);
+        }
+    }
 }

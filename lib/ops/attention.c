@@ -33,8 +33,10 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
     vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_ATTENTION_TEXEL : SH_ATTENTION, fp16, &k);
     if (st != VITVK_OK)
         return st;
-    uint32_t spec[3] = {t->attn_wg, hd, score_bias != NULL};
-    vitvk_status st_add = vk_program_add(p, k, spec, 3, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N, label);
+    uint32_t tq = texel ? t->attn_tq : 1;
+    uint32_t spec[4] = {t->attn_wg, hd, score_bias != NULL, tq};
+    vitvk_status st_add = vk_program_add(p, k, spec, texel ? 4 : 3, bufs, 3, 1u << 1, push, sizeof push,
+                                         vk_div_up(vk_div_up(T, tq), t->attn_wg), H, N, label);
     if (st_add == VITVK_OK)
         vk_program_set_cost(p, flops, bytes);
     return st_add;

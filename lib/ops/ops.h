@@ -35,6 +35,7 @@ typedef struct vk_tuning {
     bool norm_subgroup;  /* GPUs: one subgroup per row */
     uint32_t attn_wg;
     bool attn_texel;     /* texel-buffer attention where the head size % 4 == 0 */
+    uint32_t attn_tq;    /* its queries per invocation */
     bool attn_flash;     /* GPUs: keys and values through shared memory, attn_bkv rows at a time */
     uint32_t attn_bkv;
     uint32_t elem_wg;    /* elementwise kernels */

@@ -30,14 +30,14 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
                                                   : ctx->kernel_family == VITVK_KERNELS_CPU;
     if (cpu) {
         *t = (vk_tuning){.gemm_wg = 16, .gemm_tm = 4, .gemm_tn = 4, .gemm_texel = true, .texel_wg = 8,
-                         .texel_tm = 16, .texel_tn = 8, .rows_wg = 8, .norm_texel = true, .attn_wg = 8, .attn_texel = true,
+                         .texel_tm = 16, .texel_tn = 8, .rows_wg = 8, .norm_texel = true, .attn_wg = 8, .attn_texel = true, .attn_tq = 4,
                          .elem_wg = 64};
     } else {
         /* 64 x 64 tiles of 256 invocations, 4 x 4 each, 16-deep k steps:
          * 8.5 KiB of shared memory, within every GPU's 16 KiB minimum. */
         *t = (vk_tuning){.gemm_wg = 64, .gemm_tm = 4, .gemm_tn = 4, .gemm_texel = false, .texel_wg = 64,
                          .texel_tm = 4, .texel_tn = 1, .rows_wg = 64, .norm_texel = true, .attn_wg = 64,
-                         .attn_texel = true, .attn_flash = true, .attn_bkv = 32, .elem_wg = 256, .gemm_tiled = true, .tiled_wg = 256,
+                         .attn_texel = true, .attn_tq = 1, .attn_flash = true, .attn_bkv = 32, .elem_wg = 256, .gemm_tiled = true, .tiled_wg = 256,
                          .tiled_bm = 64, .tiled_bn = 64, .tiled_bk = 16, .tiled_tm = 4, .tiled_tn = 4,
                          .gemm_coopmat_nv = ctx->caps.coopmat_nv, .norm_subgroup = ctx->caps.subgroup_arith};
     }
