@@ -179,6 +179,9 @@ static double ref_act(double x, vk_act a)
 
 /* ---- GEMM -------------------------------------------------------- */
 
+/* The kernel the last gemm_case ran (test state, not the library's). */
+static vk_shader_id last_gemm_kernel;
+
 /* pad: extra elements per row of A (a row stride that is not K, as for
  * the [CLS] rows). K and lda multiples of 4 take the texel-buffer kernel,
  * anything else the storage-buffer one. */
@@ -206,6 +209,7 @@ static void gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act a
     vk_gemm_args g = {.a = ba, .w = bw, .bias = bias ? bb : NULL, .res = res ? br : NULL, .c = bc,
                       .M = M, .N = N, .K = K, .lda = lda, .ldc = N, .ldr = N, .act = act};
     ck_assert_int_eq(op_gemm(&h.prog, &h.tune, f16, VK_GEMM_SAME, &g, "gemm"), VITVK_OK);
+    last_gemm_kernel = h.prog.items[h.prog.count - 1].kernel->id;
     h_run(&h);
     float *C = h_read(&h, bc, (size_t)M * N, f16);
     double *ref = malloc((size_t)M * N * sizeof *ref);
@@ -248,6 +252,27 @@ START_TEST(gemm_shapes)
     gemm_case(197, 61, 128, 8, VK_ACT_NONE, true, true, f16);
     gemm_case(17, 9, 32, 0, VK_ACT_QUICK_GELU, true, true, f16);
     gemm_case(1, 1, 4, 0, VK_ACT_TANH, false, false, f16);
+}
+END_TEST
+
+/* A texel view larger than maxTexelBufferElements (65536 texels is all the
+ * spec promises), or a device without RGBA32F/RGBA16F storage texel
+ * buffers, must take the storage-buffer GEMM and still be right. */
+START_TEST(gemm_texel_limits)
+{
+    bool f16 = _i & 1;
+    ctx->kernel_family = VITVK_KERNELS_CPU;
+    vk_caps saved = ctx->caps;
+    gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
+    ck_assert_int_eq(last_gemm_kernel, SH_GEMM_TEXEL);
+    ctx->caps.max_texel_elements = 4096; /* W and A: 9216 and 9456 texels */
+    gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
+    ck_assert_int_ne(last_gemm_kernel, SH_GEMM_TEXEL);
+    ctx->caps = saved;
+    ctx->caps.storage_texel = false;
+    gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
+    ck_assert_int_ne(last_gemm_kernel, SH_GEMM_TEXEL);
+    ctx->caps = saved;
 }
 END_TEST
 
@@ -561,6 +586,7 @@ static Suite *kernels_suite(void)
      * family (shared-memory GEMM tiles, flash attention, subgroup
      * LayerNorm) instead of the CPU one */
     tcase_add_loop_test(tc, gemm_shapes, 0, 4);
+    tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
     tcase_add_loop_test(tc, layernorm_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_maps, 0, 2);
