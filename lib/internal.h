@@ -41,6 +41,7 @@ typedef enum vk_shader_id {
     SH_MEANPOOL,
     SH_MEANPOOL_O32,
     SH_WINDOW_ATTENTION,
+    SH_WINDOW_ATTENTION_TEXEL, /* q, k, v and biases as vec4 texels (head size % 4 == 0) */
     SH_PATCH_MERGE,
     SH_GELU,
     SH_PREP_FETCH,   /* host image (sampled) -> packed RGBA8 words */

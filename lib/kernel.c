@@ -52,6 +52,7 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_MEANPOOL, meanpool, f32, f16, 2, 16),
     SHADER(SH_MEANPOOL_O32, meanpool, f32, o32, 2, 16),
     SHADER(SH_WINDOW_ATTENTION, window_attention, f32, f16, 4, 32),
+    SHADER_T(SH_WINDOW_ATTENTION_TEXEL, window_attention_texel, f32, f16, 4, 32, 0x3),
     SHADER(SH_PATCH_MERGE, patch_merge, f32, f16, 2, 16),
     SHADER(SH_GELU, gelu, f32, f16, 2, 8),
     /* Preprocessing and top-k work on bytes and fp32 whatever the model's

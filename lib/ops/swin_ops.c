@@ -5,12 +5,14 @@
 vitvk_status op_window_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_window_args *a)
 {
     vk_kernel *k;
-    vitvk_status st = vk_kernel_get(p->ctx, SH_WINDOW_ATTENTION, fp16, &k);
+    uint32_t hd = a->C / a->heads;
+    bool texel = t->attn_texel && hd % 4 == 0 && vk_texel_view_ok(p->ctx, fp16, a->qkv) &&
+                 vk_texel_view_ok(p->ctx, fp16, a->qkv_bias);
+    vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_WINDOW_ATTENTION_TEXEL : SH_WINDOW_ATTENTION, fp16, &k);
     if (st != VITVK_OK)
         return st;
     uint32_t Hp = (a->H + a->window - 1) / a->window * a->window;
     uint32_t Wp = (a->W + a->window - 1) / a->window * a->window;
-    uint32_t hd = a->C / a->heads;
     uint32_t spec[2] = {t->attn_wg, hd};
     uint32_t push[8] = {a->H, a->W, Hp, Wp, a->window, a->shift, a->C, 0};
     const vk_buffer *bufs[4] = {a->qkv, a->qkv_bias, a->rel_bias, a->out};
