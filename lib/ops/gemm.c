@@ -40,8 +40,10 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         memcpy(spec, v_, sizeof v_);                                               \
         nspec = (uint32_t)(sizeof v_ / sizeof v_[0]);                              \
     } while (0)
-    /* Texel fetches need whole vec4 rows: K and lda multiples of 4. */
-    if (kind == VK_GEMM_SAME && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0 &&
+    /* Texel loads need whole vec4 rows: K and lda multiples of 4. In an
+     * fp32 plan the heads' kind (fp16 weights in fp16 plans) is all fp32. */
+    bool same = kind == VK_GEMM_SAME || !fp16;
+    if (same && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0 &&
         vk_texel_view_ok(p->ctx, fp16, g->a) && vk_texel_view_ok(p->ctx, fp16, g->w)) {
         id = SH_GEMM_TEXEL;
         absent = g->c;
