@@ -4,13 +4,10 @@
 // written in the unshifted token order, so no roll, partition, reverse or
 // crop ever touches memory.
 //
-// Query token (y, x) of an H x W map sits at (i, j) = ((y - s) mod Hp,
-// (x - s) mod Wp) of the shifted map padded to Hp x Wp (multiples of the
-// window WS); it attends to the WS*WS positions of its window there. A
-// position that falls in the padding is a zero token after LayerNorm, so
-// its key and value are the projection biases. With a shift, keys from
-// another region of the rolled map get -100 (transformers' mask). Scores
-// add the relative position bias, expanded at load to [heads][WS2][WS2].
+// Geometry (shift, padding, mask) in window_geometry.glsl. A position that
+// falls in the padding is a zero token after LayerNorm, so its key and
+// value are the projection biases. Scores add the relative position bias,
+// expanded at load to [heads][WS2][WS2].
 #include "common.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
@@ -25,10 +22,7 @@ layout(push_constant) uniform Push {
     uint H, W, Hp, Wp, WS, shift, C, pad;
 } p;
 
-uint region(uint i, uint size)
-{
-    return i < size - p.WS ? 0u : (i < size - p.shift ? 1u : 2u);
-}
+#include "window_geometry.glsl"
 
 void main()
 {
@@ -38,11 +32,7 @@ void main()
     uint T = p.H * p.W;
     if (tok >= T)
         return;
-    uint y = tok / p.W, x = tok % p.W;
-    uint i = (y + p.Hp - p.shift) % p.Hp, j = (x + p.Wp - p.shift) % p.Wp;
-    uint wi = i / p.WS * p.WS, wj = j / p.WS * p.WS;
-    uint qi = (i - wi) * p.WS + (j - wj);
-    uint rq = region(i, p.Hp) * 3u + region(j, p.Wp);
+    WindowQuery wq = window_query(tok);
     uint C3 = 3 * p.C;
     uint base = n * T * C3;
 
@@ -56,18 +46,17 @@ void main()
     float m = -3.402823e38, l = 0.0;
     uint WS2 = p.WS * p.WS;
     for (uint kk = 0; kk < WS2; kk++) {
-        uint ki = wi + kk / p.WS, kj = wj + kk % p.WS;
-        uint ky = (ki + p.shift) % p.Hp, kx = (kj + p.shift) % p.Wp;
-        bool padded = ky >= p.H || kx >= p.W;
+        uint ky, kx;
+        float mask;
+        bool padded = window_key(wq, kk, ky, kx, mask);
         uint kb = base + (ky * p.W + kx) * C3;
         float s = 0.0;
         for (uint d = 0; d < HD; d++) {
             uint c = p.C + h * HD + d;
             s = fma(q[d], padded ? float(qkv_bias[c]) : float(qkv[kb + c]), s);
         }
-        s += rbias[(h * WS2 + qi) * WS2 + kk];
-        if (p.shift > 0u && region(ki, p.Hp) * 3u + region(kj, p.Wp) != rq)
-            s -= 100.0;
+        s += rbias[(h * WS2 + wq.qi) * WS2 + kk];
+        s += mask;
         if (s > m) {
             float cr = exp(m - s);
             l *= cr;

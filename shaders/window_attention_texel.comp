@@ -7,12 +7,7 @@
 // the SIMD lanes, one per float; imageLoad gathers a vec4 for 8 lanes
 // inline (see gemm_texel.comp).
 //
-// Same geometry as window_attention.comp: query token (y, x) sits at
-// ((y - s) mod Hp, (x - s) mod Wp) of the shifted map padded to Hp x Wp
-// and attends to the WS*WS positions of its window there; a padded
-// position is a zero token after LayerNorm, so its key and value are the
-// projection biases; with a shift, keys from another region of the rolled
-// map get -100; scores add the relative position bias.
+// Same geometry (window_geometry.glsl) and numerics as window_attention.comp.
 #include "common.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
@@ -29,10 +24,7 @@ layout(push_constant) uniform Push {
 
 const uint HD4 = HD / 4;
 
-uint region(uint i, uint size)
-{
-    return i < size - p.WS ? 0u : (i < size - p.shift ? 1u : 2u);
-}
+#include "window_geometry.glsl"
 
 void main()
 {
@@ -41,11 +33,7 @@ void main()
     uint T = p.H * p.W;
     // Tokens past T compute token T-1 and are not stored.
     uint tok = min(gl_GlobalInvocationID.x, T - 1);
-    uint y = tok / p.W, x = tok % p.W;
-    uint i = (y + p.Hp - p.shift) % p.Hp, j = (x + p.Wp - p.shift) % p.Wp;
-    uint wi = i / p.WS * p.WS, wj = j / p.WS * p.WS;
-    uint qi = (i - wi) * p.WS + (j - wj);
-    uint rq = region(i, p.Hp) * 3u + region(j, p.Wp);
+    WindowQuery wq = window_query(tok);
     uint C34 = 3 * p.C / 4;
     uint base = n * T * C34;
     int koff = int((p.C + h * HD) / 4), voff = int((2 * p.C + h * HD) / 4);
@@ -61,9 +49,9 @@ void main()
     float m = -3.402823e38, l = 0.0;
     uint WS2 = p.WS * p.WS;
     for (uint kk = 0; kk < WS2; kk++) {
-        uint ki = wi + kk / p.WS, kj = wj + kk % p.WS;
-        uint ky = (ki + p.shift) % p.Hp, kx = (kj + p.shift) % p.Wp;
-        bool padded = ky >= p.H || kx >= p.W;
+        uint ky, kx;
+        float mask;
+        bool padded = window_key(wq, kk, ky, kx, mask);
         // A padded key reads a real token (so the load stays in bounds)
         // and takes the biases instead.
         int kb = int(base + (min(ky, p.H - 1) * p.W + min(kx, p.W - 1)) * C34);
@@ -72,9 +60,8 @@ void main()
             vec4 kv = imageLoad(QKV4, kb + koff + int(d));
             s += dot(q[d], padded ? kbias[d] : kv);
         }
-        s += rbias[(h * WS2 + qi) * WS2 + kk];
-        if (p.shift > 0u && region(ki, p.Hp) * 3u + region(kj, p.Wp) != rq)
-            s -= 100.0;
+        s += rbias[(h * WS2 + wq.qi) * WS2 + kk];
+        s += mask;
         // Rescale without a branch: cr is 1 when the maximum holds.
         float mn = max(m, s);
         float cr = exp(m - mn);

@@ -1,0 +1,45 @@
+// window_geometry.glsl - where a token sits in Swin's shifted, padded
+// window layout, shared by window_attention.comp and its texel variant.
+// The including kernel declares the push block `p` with H, W (the map),
+// Hp, Wp (padded to multiples of the window), WS (window) and shift.
+//
+// Query token (y, x) of an H x W map sits at (i, j) = ((y - s) mod Hp,
+// (x - s) mod Wp) of the shifted map padded to Hp x Wp; it attends to the
+// WS*WS positions of its window there. With a shift, the rolled map has
+// three regions per axis, and keys from another region get -100
+// (transformers' mask).
+
+uint window_region(uint i, uint size)
+{
+    return i < size - p.WS ? 0u : (i < size - p.shift ? 1u : 2u);
+}
+
+struct WindowQuery {
+    uint wi, wj; // the window's corner in the shifted, padded map
+    uint qi;     // the query's position in its window (row of the bias table)
+    uint rq;     // its region
+};
+
+WindowQuery window_query(uint tok)
+{
+    uint y = tok / p.W, x = tok % p.W;
+    uint i = (y + p.Hp - p.shift) % p.Hp, j = (x + p.Wp - p.shift) % p.Wp;
+    WindowQuery w;
+    w.wi = i / p.WS * p.WS;
+    w.wj = j / p.WS * p.WS;
+    w.qi = (i - w.wi) * p.WS + (j - w.wj);
+    w.rq = window_region(i, p.Hp) * 3u + window_region(j, p.Wp);
+    return w;
+}
+
+// Key kk of the query's window: its token (ky, kx) in the map, whether it
+// is padding (then it is a zero token after LayerNorm), and the mask to
+// add to its score.
+bool window_key(WindowQuery w, uint kk, out uint ky, out uint kx, out float mask)
+{
+    uint ki = w.wi + kk / p.WS, kj = w.wj + kk % p.WS;
+    ky = (ki + p.shift) % p.Hp;
+    kx = (kj + p.shift) % p.Wp;
+    mask = p.shift > 0u && window_region(ki, p.Hp) * 3u + window_region(kj, p.Wp) != w.rq ? -100.0 : 0.0;
+    return ky >= p.H || kx >= p.W;
+}
