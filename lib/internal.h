@@ -150,6 +150,9 @@ typedef struct vk_buffer {
     /* What descriptors see: 0, 0 is the whole buffer (arena buffers); a
      * window of a caller's buffer otherwise (vitvk_input). */
     VkDeviceSize bind_offset, bind_range;
+    /* GEMM weights: 0 for row-major N x K; else the columns per block of
+     * the texel GEMM's blocked layout (op_gemm_w_block). */
+    uint32_t w_block;
 } vk_buffer;
 
 typedef enum vk_mem_kind {

@@ -76,6 +76,22 @@ vitvk_status ld_store(loader *L, vk_buffer *dst, const float *src, size_t count)
     return vk_upload(m->ctx, &m->weights, dst, h, count * sizeof(uint16_t));
 }
 
+vitvk_status ld_store_w(loader *L, vk_buffer *dst, const float *src, uint32_t N, uint32_t K, vk_gemm_kind kind)
+{
+    vitvk_model *m = L->m;
+    uint32_t nb = op_gemm_w_block(m->ctx, N, K, m->fp16, kind);
+    dst->w_block = nb;
+    if (!nb)
+        return ld_store(L, dst, src, (size_t)N * K);
+    float *blocked = vk_malloc(m->ctx, (size_t)N * K * sizeof(float));
+    if (!blocked)
+        return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+    op_gemm_w_permute(src, blocked, N, K, nb);
+    vitvk_status st = ld_store(L, dst, blocked, (size_t)N * K);
+    vk_free(m->ctx, blocked);
+    return st;
+}
+
 static size_t elem_size(const vitvk_model *m) { return m->fp16 ? 2 : 4; }
 
 vitvk_status ld_read(loader *L, const char *name, int rank, const int64_t *dims, float *host)
@@ -193,7 +209,7 @@ static vitvk_status load_vec(loader *L, vk_buffer *dst, tname which, uint32_t la
  * multiplied by `scale` (layer scale, or 0.5 for averaged heads) folded
  * into the weights: scale * (W x + b) = (scale W) x + scale b. */
 static vitvk_status load_linear(loader *L, vk_buffer *w, vk_buffer *b, tname wname, tname bname, uint32_t layer,
-                                uint32_t N, uint32_t K, const float *scale, bool bias_required)
+                                uint32_t N, uint32_t K, const float *scale, bool bias_required, vk_gemm_kind kind)
 {
     float *host = vk_malloc(L->m->ctx, ((size_t)N * K + N) * sizeof(float));
     if (!host)
@@ -214,7 +230,7 @@ static vitvk_status load_linear(loader *L, vk_buffer *w, vk_buffer *b, tname wna
             bias[n] *= scale[n];
         }
     if (st == VITVK_OK)
-        st = ld_store(L, w, host, (size_t)N * K);
+        st = ld_store_w(L, w, host, N, K, kind);
     if (st == VITVK_OK)
         st = ld_store(L, b, bias, N);
     vk_free(L->m->ctx, host);
@@ -369,13 +385,13 @@ static vitvk_status load_layer(loader *L, uint32_t l)
     if (st == VITVK_OK)
         st = layer_scale(L, T_LS1, l, scale, &ls);
     if (st == VITVK_OK)
-        st = load_linear(L, w->proj_w, w->proj_b, T_PROJ_W, T_PROJ_B, l, D, D, ls, true);
+        st = load_linear(L, w->proj_w, w->proj_b, T_PROJ_W, T_PROJ_B, l, D, D, ls, true, VK_GEMM_SAME);
     if (st == VITVK_OK)
-        st = load_linear(L, w->fc1_w, w->fc1_b, T_FC1_W, T_FC1_B, l, I, D, NULL, true);
+        st = load_linear(L, w->fc1_w, w->fc1_b, T_FC1_W, T_FC1_B, l, I, D, NULL, true, VK_GEMM_SAME);
     if (st == VITVK_OK)
         st = layer_scale(L, T_LS2, l, scale, &ls);
     if (st == VITVK_OK)
-        st = load_linear(L, w->fc2_w, w->fc2_b, T_FC2_W, T_FC2_B, l, D, I, ls, true);
+        st = load_linear(L, w->fc2_w, w->fc2_b, T_FC2_W, T_FC2_B, l, D, I, ls, true, VK_GEMM_SAME);
     if (st == VITVK_OK && c->rel_pos_layer)
         st = load_relpos(L, w->score_bias, T_RELPOS, l);
     vk_free(L->m->ctx, scale);
@@ -385,7 +401,8 @@ static vitvk_status load_layer(loader *L, uint32_t l)
     /* Query, key and value as one 3D x D matrix and one 3D bias, so the
      * three projections are one GEMM (timm stores them so already). */
     if (c->family == FAM_TIMM)
-        return load_linear(L, w->qkv_w, w->qkv_b, T_QKV_W, T_QKV_B, l, 3 * D, D, NULL, c->qkv_bias_required);
+        return load_linear(L, w->qkv_w, w->qkv_b, T_QKV_W, T_QKV_B, l, 3 * D, D, NULL, c->qkv_bias_required,
+                           VK_GEMM_SAME);
     float *host = vk_malloc(L->m->ctx, (size_t)D * 3 * D * sizeof(float));
     float *bias = vk_calloc(L->m->ctx, 3 * (size_t)D, sizeof(float));
     if (!host || !bias) {
@@ -401,7 +418,7 @@ static vitvk_status load_layer(loader *L, uint32_t l)
             st = read_tensor(L, parts[p][1], l, 1, db, bias + (size_t)p * D);
     }
     if (st == VITVK_OK)
-        st = ld_store(L, w->qkv_w, host, (size_t)D * 3 * D);
+        st = ld_store_w(L, w->qkv_w, host, 3 * D, D, VK_GEMM_SAME);
     if (st == VITVK_OK)
         st = ld_store(L, w->qkv_b, bias, 3 * (size_t)D);
     vk_free(L->m->ctx, host);
@@ -457,7 +474,7 @@ static vitvk_status load_weights(loader *L)
     if (st == VITVK_OK)
         st = read_tensor(L, T_PATCH_W, 0, 4, conv, L->tmp);
     if (st == VITVK_OK)
-        st = ld_store(L, m->patch_w, L->tmp, (size_t)D * c->channels * c->patch * c->patch);
+        st = ld_store_w(L, m->patch_w, L->tmp, D, c->channels * c->patch * c->patch, VK_GEMM_SAME);
     if (st == VITVK_OK)
         st = load_vec(L, m->patch_b, T_PATCH_B, 0, D);
 
@@ -486,7 +503,7 @@ static vitvk_status load_weights(loader *L)
     if (st == VITVK_OK)
         st = load_vec(L, m->lnf_b, b, 0, D);
     if (st == VITVK_OK && m->has_pooler)
-        st = load_linear(L, m->pool_w, m->pool_b, T_POOLER_W, T_POOLER_B, 0, D, D, NULL, true);
+        st = load_linear(L, m->pool_w, m->pool_b, T_POOLER_W, T_POOLER_B, 0, D, D, NULL, true, VK_GEMM_W16);
     if (st == VITVK_OK && m->has_classifier) {
         uint32_t K = m->num_labels;
         float *half = NULL;
@@ -497,9 +514,9 @@ static vitvk_status load_weights(loader *L)
             for (uint32_t i = 0; i < K; i++)
                 half[i] = 0.5f;
         }
-        st = load_linear(L, m->head_w, m->head_b, T_HEAD_W, T_HEAD_B, 0, K, D, half, true);
+        st = load_linear(L, m->head_w, m->head_b, T_HEAD_W, T_HEAD_B, 0, K, D, half, true, VK_GEMM_W16);
         if (st == VITVK_OK && half)
-            st = load_linear(L, m->dist_w, m->dist_b, T_DIST_W, T_DIST_B, 0, K, D, half, true);
+            st = load_linear(L, m->dist_w, m->dist_b, T_DIST_W, T_DIST_B, 0, K, D, half, true, VK_GEMM_W16);
         vk_free(L->m->ctx, half);
     }
     return st;

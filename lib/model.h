@@ -6,6 +6,7 @@
 
 #include "image.h"
 #include "internal.h"
+#include "ops/ops.h"
 #include "safetensors.h"
 
 /* Largest sizes accepted from config.json, checked before anything is
@@ -135,6 +136,10 @@ vitvk_status ld_find(loader *L, const char *name, int rank, const int64_t *dims,
 vitvk_status ld_read(loader *L, const char *name, int rank, const int64_t *dims, float *host);
 /* Converts count floats to the model's precision and uploads them. */
 vitvk_status ld_store(loader *L, vk_buffer *dst, const float *src, size_t count);
+/* ld_store for a GEMM weight W[N][K] read with `kind`: in the layout op_gemm
+ * reads it in on this context (row-major, or blocked by op_gemm_w_block,
+ * which it records in dst->w_block). */
+vitvk_status ld_store_w(loader *L, vk_buffer *dst, const float *src, uint32_t N, uint32_t K, vk_gemm_kind kind);
 
 /* PyTorch bicubic resampling (align_corners=False) of an in_h x in_w grid
  * of D-vectors to out_h x out_w (interpolate.c). */

@@ -123,14 +123,14 @@ static vitvk_status read_vec(loader *L, vk_buffer *dst, const char *name, uint32
     return st;
 }
 
-static vitvk_status read_mat(loader *L, vk_buffer *dst, const char *name, uint32_t N, uint32_t K)
+static vitvk_status read_mat(loader *L, vk_buffer *dst, const char *name, uint32_t N, uint32_t K, vk_gemm_kind kind)
 {
     int64_t d[2] = {N, K};
     vitvk_status st = ld_grow(L->m->ctx, (void **)&L->tmp, &L->tmp_cap, (size_t)N * K * sizeof(float));
     if (st == VITVK_OK)
         st = ld_read(L, name, 2, d, L->tmp);
     if (st == VITVK_OK)
-        st = ld_store(L, dst, L->tmp, (size_t)N * K);
+        st = ld_store_w(L, dst, L->tmp, N, K, kind);
     return st;
 }
 
@@ -175,7 +175,7 @@ static vitvk_status read_qkv(loader *L, swin_block *b, const char *base, uint32_
             st = ld_read(L, n, 1, db, bias + (size_t)p * C);
     }
     if (st == VITVK_OK)
-        st = ld_store(L, b->qkv_w, w, (size_t)3 * C * C);
+        st = ld_store_w(L, b->qkv_w, w, 3 * C, C, VK_GEMM_SAME);
     if (st == VITVK_OK)
         st = ld_store(L, b->qkv_b, bias, 3 * (size_t)C);
     vk_free(L->m->ctx, w);
@@ -251,7 +251,7 @@ vitvk_status swin_load(loader *L)
     if (st == VITVK_OK)
         st = ld_read(L, n, 4, conv, L->tmp);
     if (st == VITVK_OK)
-        st = ld_store(L, m->patch_w, L->tmp, (size_t)E * Kp);
+        st = ld_store_w(L, m->patch_w, L->tmp, E, Kp, VK_GEMM_SAME);
     snprintf(n, sizeof n, "%sembeddings.patch_embeddings.projection.bias", p);
     if (st == VITVK_OK)
         st = read_vec(L, m->patch_b, n, E);
@@ -284,7 +284,7 @@ vitvk_status swin_load(loader *L)
 #define MAT(x, s_, rows, cols)                          \
     if (st == VITVK_OK) {                               \
         snprintf(n, sizeof n, "%s%s", base, s_);        \
-        st = read_mat(L, x, n, rows, cols);             \
+        st = read_mat(L, x, n, rows, cols, VK_GEMM_SAME); \
     }
             VEC(k->ln1_g, "layernorm_before.weight", g->C)
             VEC(k->ln1_b, "layernorm_before.bias", g->C)
@@ -319,7 +319,7 @@ vitvk_status swin_load(loader *L)
     if (st == VITVK_OK)
         st = read_vec(L, m->lnf_b, n, c->hidden);
     if (st == VITVK_OK && m->has_classifier) {
-        st = read_mat(L, m->head_w, "classifier.weight", m->num_labels, c->hidden);
+        st = read_mat(L, m->head_w, "classifier.weight", m->num_labels, c->hidden, VK_GEMM_W16);
         if (st == VITVK_OK)
             st = read_vec(L, m->head_b, "classifier.bias", m->num_labels);
     }

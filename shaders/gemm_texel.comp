@@ -25,6 +25,12 @@ layout(constant_id = 2) const uint TN = 1;
 layout(constant_id = 3) const uint ACT = 0;
 layout(constant_id = 4) const bool HAS_BIAS = true;
 layout(constant_id = 5) const bool HAS_RES = false;
+// W blocked by columns (op_gemm_w_block): W_BLOCK = WG * TN columns per
+// block, texel (n, k) at ((n / W_BLOCK) * K/4 + k) * W_BLOCK + n % W_BLOCK,
+// and invocation `lane` of workgroup x owns columns x * W_BLOCK + j * WG +
+// lane: at each k step the workgroup reads W_BLOCK consecutive texels.
+// 0: row-major N x K, columns spaced a whole dispatch width apart.
+layout(constant_id = 6) const uint W_BLOCK = 0;
 
 layout(TEXEL_FMT, binding = 0) readonly uniform imageBuffer A4;
 layout(TEXEL_FMT, binding = 1) readonly uniform imageBuffer W4;
@@ -36,9 +42,15 @@ layout(push_constant) uniform Push {
     uint M, N, K, lda, ldc, ldr, pad0, pad1;
 } p;
 
+uint column(uint j)
+{
+    if (W_BLOCK != 0u)
+        return gl_WorkGroupID.x * W_BLOCK + j * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+    return gl_GlobalInvocationID.x + j * gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+}
+
 void main()
 {
-    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     uint m0 = gl_WorkGroupID.y * TM;
     uint K4 = p.K / 4;
     int arow[TM];
@@ -47,14 +59,16 @@ void main()
     [[unroll]] for (uint i = 0; i < TM; i++)
         arow[i] = int(min(m0 + i, p.M - 1) * (p.lda / 4));
     [[unroll]] for (uint j = 0; j < TN; j++)
-        wrow[j] = int(min(gl_GlobalInvocationID.x + j * stride, p.N - 1) * K4);
+        wrow[j] = W_BLOCK != 0u ? int(gl_WorkGroupID.x * K4 * W_BLOCK + j * gl_WorkGroupSize.x + gl_LocalInvocationID.x)
+                                : int(min(column(j), p.N - 1) * K4);
+    int wstep = W_BLOCK != 0u ? int(W_BLOCK) : 1;
     [[unroll]] for (uint i = 0; i < TM * TN; i++)
         acc[i] = 0.0;
 
     for (int k = 0; k < int(K4); k++) {
         vec4 wv[TN];
         [[unroll]] for (uint j = 0; j < TN; j++)
-            wv[j] = imageLoad(W4, wrow[j] + k);
+            wv[j] = imageLoad(W4, wrow[j] + k * wstep);
         [[unroll]] for (uint i = 0; i < TM; i++) {
             vec4 av = imageLoad(A4, arow[i] + k);
             [[unroll]] for (uint j = 0; j < TN; j++)
@@ -63,7 +77,7 @@ void main()
     }
 
     [[unroll]] for (uint j = 0; j < TN; j++) {
-        uint n = gl_GlobalInvocationID.x + j * stride;
+        uint n = column(j);
         if (n >= p.N)
             break;
         [[unroll]] for (uint i = 0; i < TM; i++) {

@@ -185,7 +185,8 @@ static vk_shader_id last_gemm_kernel;
 /* pad: extra elements per row of A (a row stride that is not K, as for
  * the [CLS] rows). K and lda multiples of 4 take the texel-buffer kernel,
  * anything else the storage-buffer one. */
-static void gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act act, bool bias, bool res, bool f16)
+static void gemm_case_w(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act act, bool bias, bool res, bool f16,
+                        uint32_t w_block)
 {
     harness h;
     h_init(&h);
@@ -203,7 +204,16 @@ static void gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act a
     vk_buffer *bb = h_buf(&h, N * es), *br = h_buf(&h, (size_t)M * N * es), *bc = h_buf(&h, (size_t)M * N * es);
     h_commit(&h);
     h_write(&h, ba, A, (size_t)M * lda, f16);
-    h_write(&h, bw, W, (size_t)K * N, f16);
+    if (w_block) {
+        /* the layout the loader writes for the CPU family's texel GEMM */
+        float *Wb = malloc((size_t)K * N * sizeof *Wb);
+        op_gemm_w_permute(W, Wb, N, K, w_block);
+        h_write(&h, bw, Wb, (size_t)K * N, f16);
+        free(Wb);
+        bw->w_block = w_block;
+    } else {
+        h_write(&h, bw, W, (size_t)K * N, f16);
+    }
     h_write(&h, bb, Bv, N, f16);
     h_write(&h, br, R, (size_t)M * N, f16);
     vk_gemm_args g = {.a = ba, .w = bw, .bias = bias ? bb : NULL, .res = res ? br : NULL, .c = bc,
@@ -226,11 +236,16 @@ static void gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act a
             ref[(size_t)m * N + n] = s;
         }
     char what[96];
-    snprintf(what, sizeof what, "gemm %ux%ux%u lda %u act %d bias %d res %d %s", M, N, K, lda, act, bias, res,
-             f16 ? "fp16" : "fp32");
+    snprintf(what, sizeof what, "gemm %ux%ux%u lda %u act %d bias %d res %d W block %u %s", M, N, K, lda, act, bias,
+             res, w_block, f16 ? "fp16" : "fp32");
     expect_close(what, C, ref, (size_t)M * N, f16 ? 2e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
     free(A), free(W), free(Bv), free(R), free(C), free(ref);
     h_destroy(&h);
+}
+
+static void gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act act, bool bias, bool res, bool f16)
+{
+    gemm_case_w(M, N, K, pad, act, bias, res, f16, 0);
 }
 
 START_TEST(gemm_shapes)
@@ -273,6 +288,37 @@ START_TEST(gemm_texel_limits)
     gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
     ck_assert_int_ne(last_gemm_kernel, SH_GEMM_TEXEL);
     ctx->caps = saved;
+}
+END_TEST
+
+/* Weights blocked by columns (what the loader writes on a CPU-family
+ * context, op_gemm_w_block) against the same reference; a blocked weight
+ * the texel GEMM cannot read is an error, never a wrong answer. */
+START_TEST(gemm_blocked_weights)
+{
+    bool f16 = _i & 1;
+    ctx->kernel_family = VITVK_KERNELS_CPU;
+    uint32_t nb = op_gemm_w_block(ctx, 128, 192, f16, VK_GEMM_SAME);
+    ck_assert_uint_eq(nb, 64);
+    ck_assert_uint_eq(op_gemm_w_block(ctx, 100, 192, f16, VK_GEMM_SAME), 0);  /* N % 64 */
+    ck_assert_uint_eq(op_gemm_w_block(ctx, 128, 190, f16, VK_GEMM_SAME), 0);  /* K % 4 */
+    ck_assert_uint_eq(op_gemm_w_block(ctx, 128, 192, true, VK_GEMM_W16), 0); /* fp16 heads */
+    gemm_case_w(197, 128, 192, 0, VK_ACT_GELU, true, true, f16, nb);
+    ck_assert_int_eq(last_gemm_kernel, SH_GEMM_TEXEL);
+    gemm_case_w(3, 1024, 768, 0, VK_ACT_NONE, true, false, f16, nb);
+    gemm_case_w(17, 64, 4, 0, VK_ACT_QUICK_GELU, false, true, f16, nb);
+
+    harness h;
+    h_init(&h);
+    vk_buffer *ba = h_buf(&h, 197 * 192 * 4), *bw = h_buf(&h, 128 * 192 * 4), *bc = h_buf(&h, 197 * 128 * 4);
+    h_commit(&h);
+    bw->w_block = nb;
+    vk_gemm_args g = {.a = ba, .w = bw, .c = bc, .M = 197, .N = 128, .K = 192, .lda = 192, .ldc = 128};
+    vk_caps saved = ctx->caps;
+    ctx->caps.max_texel_elements = 4096; /* A: 9456 texels */
+    ck_assert_int_eq(op_gemm(&h.prog, &h.tune, f16, VK_GEMM_SAME, &g, "gemm"), VITVK_ERR_INVALID_ARGUMENT);
+    ctx->caps = saved;
+    h_destroy(&h);
 }
 END_TEST
 
@@ -587,6 +633,7 @@ static Suite *kernels_suite(void)
      * LayerNorm) instead of the CPU one */
     tcase_add_loop_test(tc, gemm_shapes, 0, 4);
     tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
+    tcase_add_loop_test(tc, gemm_blocked_weights, 0, 2);
     tcase_add_loop_test(tc, layernorm_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_maps, 0, 2);

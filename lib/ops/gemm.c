@@ -17,6 +17,24 @@ bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind)
     return t->gemm_tiled && !coopmat && t->tiled_wg % t->tiled_bm == 0;
 }
 
+uint32_t op_gemm_w_block(const vitvk_context *ctx, uint32_t N, uint32_t K, bool fp16, vk_gemm_kind kind)
+{
+    vk_tuning t;
+    vk_tuning_for(ctx, &t);
+    uint32_t nb = t.texel_wg * t.texel_tn;
+    bool texel = t.gemm_texel && (kind == VK_GEMM_SAME || !fp16) && K % 4 == 0 && ctx->caps.storage_texel &&
+                 (uint64_t)N * K / 4 <= ctx->caps.max_texel_elements;
+    return texel && nb && N % nb == 0 ? nb : 0;
+}
+
+void op_gemm_w_permute(const float *src, float *dst, uint32_t N, uint32_t K, uint32_t nb)
+{
+    uint32_t K4 = K / 4;
+    for (uint32_t n = 0; n < N; n++)
+        for (uint32_t k = 0; k < K; k++)
+            dst[((((size_t)(n / nb) * K4 + k / 4) * nb + n % nb) << 2) + k % 4] = src[(size_t)n * K + k];
+}
+
 /* The kernels differ in their specialization constants, bindings and
  * grid; everything around them (push constants, binding order, cost,
  * variant name) is one path. */
@@ -43,15 +61,26 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
     /* Texel loads need whole vec4 rows: K and lda multiples of 4. In an
      * fp32 plan the heads' kind (fp16 weights in fp16 plans) is all fp32. */
     bool same = kind == VK_GEMM_SAME || !fp16;
-    if (same && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0 &&
-        vk_texel_view_ok(p->ctx, fp16, g->a) && vk_texel_view_ok(p->ctx, fp16, g->w)) {
+    bool texel = same && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0 &&
+                 vk_texel_view_ok(p->ctx, fp16, g->a) && vk_texel_view_ok(p->ctx, fp16, g->w);
+    uint32_t wb = g->w->w_block;
+    /* A blocked weight has only the texel GEMM to read it (the loader
+     * blocks exactly what op_gemm_w_block says this GEMM reads that way). */
+    if (wb && (!texel || wb != t->texel_wg * t->texel_tn || g->N % wb != 0))
+        return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT,
+                       "internal: %s: a weight blocked by %u columns cannot be read here (activations of %llu "
+                       "bytes%s)", label, wb, (unsigned long long)g->a->size,
+                       vk_texel_view_ok(p->ctx, fp16, g->a) ? "" : ", over maxTexelBufferElements");
+    if (texel) {
         id = SH_GEMM_TEXEL;
         absent = g->c;
-        SPEC(t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL);
+        SPEC(t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);
         gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
         gy = vk_div_up(g->M, t->texel_tm);
-        variant = fp16 ? "gemm_texel.f16 (A rows shared, W rows per lane)"
-                       : "gemm_texel.f32 (A rows shared, W rows per lane)";
+        static const char *const names[2][2] = {
+            {"gemm_texel.f32 (A rows shared, W rows per lane)", "gemm_texel.f32 (A rows shared, W blocked)"},
+            {"gemm_texel.f16 (A rows shared, W rows per lane)", "gemm_texel.f16 (A rows shared, W blocked)"}};
+        variant = names[fp16][wb != 0];
     } else if (t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME) {
         id = SH_GEMM_COOPMAT_NV;
         SPEC((uint32_t)g->act, g->bias != NULL, g->res != NULL);

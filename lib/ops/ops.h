@@ -67,6 +67,17 @@ typedef struct vk_gemm_args {
     const vk_buffer *ln_g, *ln_b;
     float ln_eps;
 } vk_gemm_args;
+/* The texel GEMM of the CPU family reads W faster blocked by columns:
+ * W'[N / nb][K / 4][nb][4], so that the invocations of a workgroup, each
+ * owning columns j * wg + lane, load consecutive texels at every k step
+ * instead of one stream per row of W. Returns nb for an N x K weight that
+ * the GEMM on this context will read that way (op_gemm then requires
+ * g->w->w_block == nb), or 0 for row-major. */
+uint32_t op_gemm_w_block(const vitvk_context *ctx, uint32_t N, uint32_t K, bool fp16, vk_gemm_kind kind);
+/* src (N x K, row-major) to dst in the blocked layout with nb columns per
+ * block; N % nb == 0 and K % 4 == 0. */
+void op_gemm_w_permute(const float *src, float *dst, uint32_t N, uint32_t K, uint32_t nb);
+
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label);
 /* Whether op_gemm with this tuning takes a LayerNorm of A (ln_g / ln_b)
