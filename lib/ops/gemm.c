@@ -66,11 +66,14 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
     uint32_t wb = g->w->w_block;
     /* A blocked weight has only the texel GEMM to read it (the loader
      * blocks exactly what op_gemm_w_block says this GEMM reads that way). */
+    if (wb && !vk_texel_view_ok(p->ctx, fp16, g->a))
+        return vk_fail(p->ctx, VITVK_ERR_LIMIT,
+                       "%s: the activations (%llu bytes) exceed this device's maxTexelBufferElements (%u texels), "
+                       "which its GEMM needs; use a smaller batch", label, (unsigned long long)g->a->size,
+                       p->ctx->caps.max_texel_elements);
     if (wb && (!texel || wb != t->texel_wg * t->texel_tn || g->N % wb != 0))
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT,
-                       "internal: %s: a weight blocked by %u columns cannot be read here (activations of %llu "
-                       "bytes%s)", label, wb, (unsigned long long)g->a->size,
-                       vk_texel_view_ok(p->ctx, fp16, g->a) ? "" : ", over maxTexelBufferElements");
+                       "internal: %s: a weight blocked by %u columns cannot be read here", label, wb);
     if (texel) {
         id = SH_GEMM_TEXEL;
         absent = g->c;
