@@ -8,14 +8,7 @@ set -u
 cli=$1 mkmodel=$2 data=$3 work=$4
 here=$(dirname "$0")
 rm -rf "$work" && mkdir -p "$work/tmp" || exit 1
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-run() { # run DESCRIPTION COMMAND...
-    desc=$1
-    shift
-    if "$@" >"$work/log" 2>&1; then ok "$desc"; else bad "$desc"; sed 's/^/     /' "$work/log" | tail -20; fi
-}
+. "$(dirname "$0")/harness.sh"
 # bench_json NAME BENCH_ARGS... -- CHECK_ARGS...: run bench --json, check the object
 bench_json() {
     name=$1
@@ -83,5 +76,4 @@ usage "stray argument" --arch vit-tiny extra
 "$mkmodel" --arch swin-t --layers 3 --out "$work/x" >/dev/null 2>"$work/err"
 if [ $? -eq 2 ]; then ok "mkmodel swin-t --layers is a usage error"; else bad "mkmodel swin-t --layers"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -6,7 +6,7 @@ set -u
 cli=$1 mk=$2 good=$3 work=$4
 rm -rf "$work" && mkdir -p "$work" || exit 1
 "$mk" "$good" "$work" || exit 1
-passed=0 failed=0
+. "$(dirname "$0")/harness.sh"
 
 expect() { # expect STATUS DESCRIPTION COMMAND...
     want=$1 desc=$2
@@ -15,12 +15,9 @@ expect() { # expect STATUS DESCRIPTION COMMAND...
     rc=$?
     lines=$(wc -l <"$work/stderr")
     if [ "$rc" -eq "$want" ] && [ "$lines" -eq 1 ] && ! grep -q "Sanitizer\|runtime error" "$work/stderr"; then
-        passed=$((passed + 1))
-        printf 'ok   %-34s %s' "$desc" "$(cat "$work/stderr")"
-        echo
+        ok "$(printf '%-34s %s' "$desc" "$(cat "$work/stderr")")"
     else
-        failed=$((failed + 1))
-        echo "FAIL $desc: exit $rc (want $want), $lines stderr lines:"
+        bad "$desc: exit $rc (want $want), $lines stderr lines:"
         sed 's/^/     /' "$work/stderr" | head -20
     fi
 }
@@ -30,11 +27,9 @@ expect() { # expect STATUS DESCRIPTION COMMAND...
 "$cli" classify --model "$good" --json "$good"/samples/*.png >"$work/stdout" 2>"$work/stderr"
 rc=$?
 if [ "$rc" -eq 0 ] && [ ! -s "$work/stderr" ] && [ "$(wc -l <"$work/stdout")" -eq 10 ]; then
-    passed=$((passed + 1))
-    echo "ok   good classify run, clean stderr"
+    ok "good classify run, clean stderr"
 else
-    failed=$((failed + 1))
-    echo "FAIL good classify run: exit $rc"
+    bad "good classify run: exit $rc"
     head -20 "$work/stderr"
 fi
 
@@ -86,8 +81,8 @@ expect 1 "preprocess timm 1 channel" "$cli" preprocess --config "$work/timm-grey
 expect 1 "preprocess timm bad crop_pct" "$cli" preprocess --config "$work/timm-bad-pct.json" --output "$work/p.st" "$img"
 expect 1 "preprocess --backend on timm" "$cli" preprocess --config "$work/timm.json" --backend pil --output "$work/p.st" "$img"
 expect 1 "preprocess output unwritable" "$cli" preprocess --model "$good" --output "$work/no-such-dir/p.st" "$img"
-[ ! -e "$work/p.safetensors" ] && passed=$((passed + 1)) && echo "ok   failed preprocess runs leave no file" ||
-    { failed=$((failed + 1)); echo "FAIL a failed preprocess run left $work/p.safetensors"; }
+if [ ! -e "$work/p.safetensors" ]; then ok "failed preprocess runs leave no file"
+else bad "a failed preprocess run left $work/p.safetensors"; fi
 
 expect 2 "no command" "$cli"
 expect 2 "unknown command" "$cli" frobnicate
@@ -115,5 +110,4 @@ expect 2 "preprocess neither" "$cli" preprocess --output "$work/p.st" "$img"
 expect 2 "preprocess without output" "$cli" preprocess --model "$good" "$img"
 expect 2 "preprocess without images" "$cli" preprocess --model "$good" --output "$work/p.st"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -14,14 +14,7 @@ unset LD_PRELOAD
 cli() { LD_PRELOAD=$preload "$cli_bin" "$@"; }
 compare() { LD_PRELOAD=$preload "$compare_bin" "$@"; }
 rm -rf "$work" && mkdir -p "$work" || exit 1
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { # check DESCRIPTION CONDITION...
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else bad "$desc"; fi
-}
+. "$(dirname "$0")/harness.sh"
 
 # 397 digits + 2 samples in nested folders, one corrupt PNG, and files a walk
 # must skip: a text file, a hidden (corrupt) PNG, a link back up the tree.
@@ -125,5 +118,4 @@ done
 cli --help >"$work/help" 2>&1
 check "vit-vk-cli --help lists embed and preprocess" [ "$(grep -c '^  embed \|^  preprocess ' "$work/help")" -eq 2 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

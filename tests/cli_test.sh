@@ -6,14 +6,7 @@
 set -u
 cli=$1 check=$2 compare=$3 mktimm=$4 data=$5 model=$6 work=$7
 rm -rf "$work" && mkdir -p "$work" || exit 1
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-run() { # run DESCRIPTION COMMAND...
-    desc=$1
-    shift
-    if "$@" >"$work/log" 2>&1; then ok "$desc"; else bad "$desc"; sed 's/^/     /' "$work/log" | tail -20; fi
-}
+. "$(dirname "$0")/harness.sh"
 
 for p in fp32 fp16; do
     if "$cli" classify --model "$model" --precision $p --json "$data"/digits/test-png/*.png >"$work/digits-$p.jsonl" \
@@ -91,5 +84,4 @@ for c in classify infer devices bench attention; do
     run "$c --help" "$cli" $c --help
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,7 +7,7 @@
 set -u
 host=$1 cli=$2 model=$3
 shift 3
-passed=0 failed=0
+. "$(dirname "$0")/harness.sh"
 for img in "$@"; do
     out=$("$host" "$model" "$img" 2>&1)
     rc=$?
@@ -15,13 +15,10 @@ for img in "$@"; do
     want=$("$cli" classify --model "$model" --top-k 1 --json "$img" | sed -n 's/.*"index": \([0-9]*\).*/\1/p')
     if [ $rc -eq 0 ] && [ -n "$got" ] && [ "$got" = "$want" ] &&
         printf '%s\n' "$out" | grep -qx 'validation messages: 0 (synchronization validation on)'; then
-        passed=$((passed + 1))
-        echo "ok   $(printf '%s\n' "$out" | head -n 1)"
+        ok "$(printf '%s\n' "$out" | head -n 1)"
     else
-        failed=$((failed + 1))
-        echo "FAIL $img: embed_host says class '$got', the CLI '$want' (exit $rc)"
+        bad "$img: embed_host says class '$got', the CLI '$want' (exit $rc)"
         printf '%s\n' "$out"
     fi
 done
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+finish

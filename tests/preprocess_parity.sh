@@ -16,9 +16,7 @@ set -u
 cli=$1 compare=$2 data=$3 model=$4 work=$5
 dir=$data/preprocess/parity
 rm -rf "$work" && mkdir -p "$work" || exit 1
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
+. "$(dirname "$0")/harness.sh"
 
 config_of() {
     if [ -f "$dir/cfg_$1.json" ]; then echo "$dir/cfg_$1.json"; else echo "$data/preprocess/fixtures/$1_preprocessor_config.json"; fi
@@ -77,5 +75,4 @@ mkdir -p "$work/timm-model" && cp "$dir/cfg_timm_vit224.json" "$work/timm-model/
     cmp -s "$work/m.safetensors" "$work/c.safetensors" && ok "--model DIR of a timm checkpoint = --config its config.json" ||
     { bad "--model DIR of a timm checkpoint = --config its config.json"; cat "$work/err"; }
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
