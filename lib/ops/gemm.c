@@ -17,13 +17,23 @@ bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind)
     return t->gemm_tiled && !coopmat && t->tiled_wg % t->tiled_bm == 0;
 }
 
+/* The weight's side of whether the texel GEMM runs: one rule for op_gemm
+ * and for the loader's choice of layout (op_gemm_w_block). Texel loads
+ * need whole vec4 rows (K % 4 == 0); in an fp32 plan the heads' kind (fp16
+ * weights in fp16 plans) is all fp32. */
+static bool texel_weight_ok(const vitvk_context *ctx, const vk_tuning *t, bool fp16, vk_gemm_kind kind, uint32_t K,
+                            uint64_t texels)
+{
+    return t->gemm_texel && (kind == VK_GEMM_SAME || !fp16) && K % 4 == 0 && ctx->caps.storage_texel &&
+           texels <= ctx->caps.max_texel_elements;
+}
+
 uint32_t op_gemm_w_block(const vitvk_context *ctx, uint32_t N, uint32_t K, bool fp16, vk_gemm_kind kind)
 {
     vk_tuning t;
     vk_tuning_for(ctx, &t);
     uint32_t nb = t.texel_wg * t.texel_tn;
-    bool texel = t.gemm_texel && (kind == VK_GEMM_SAME || !fp16) && K % 4 == 0 && ctx->caps.storage_texel &&
-                 (uint64_t)N * K / 4 <= ctx->caps.max_texel_elements;
+    bool texel = texel_weight_ok(ctx, &t, fp16, kind, K, (uint64_t)N * K / 4);
     return texel && nb && N % nb == 0 ? nb : 0;
 }
 
@@ -58,11 +68,8 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         memcpy(spec, v_, sizeof v_);                                               \
         nspec = (uint32_t)(sizeof v_ / sizeof v_[0]);                              \
     } while (0)
-    /* Texel loads need whole vec4 rows: K and lda multiples of 4. In an
-     * fp32 plan the heads' kind (fp16 weights in fp16 plans) is all fp32. */
-    bool same = kind == VK_GEMM_SAME || !fp16;
-    bool texel = same && t->gemm_texel && g->K % 4 == 0 && g->lda % 4 == 0 &&
-                 vk_texel_view_ok(p->ctx, fp16, g->a) && vk_texel_view_ok(p->ctx, fp16, g->w);
+    bool texel = texel_weight_ok(p->ctx, t, fp16, kind, g->K, g->w->size / (fp16 ? 8u : 16u)) && g->lda % 4 == 0 &&
+                 vk_texel_view_ok(p->ctx, fp16, g->a);
     uint32_t wb = g->w->w_block;
     /* A blocked weight has only the texel GEMM to read it (the loader
      * blocks exactly what op_gemm_w_block says this GEMM reads that way). */
