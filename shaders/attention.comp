@@ -17,7 +17,8 @@ layout(std430, binding = 1) writeonly buffer BufO { C_T o[]; };
 layout(std430, binding = 2) readonly buffer BufS { float sbias[]; }; // [H][T][T]
 
 layout(push_constant) uniform Push {
-    uint T, H, D, pad0;
+    uint T, H, D;
+    uint Q; // queries per image: the first Q of the T tokens (Q <= T)
     float scale;
     uint pad1;
 } p;
@@ -27,7 +28,7 @@ void main()
     uint t = gl_GlobalInvocationID.x;
     uint h = gl_WorkGroupID.y;
     uint n = gl_WorkGroupID.z;
-    if (t >= p.T)
+    if (t >= p.Q)
         return;
     uint row3 = 3 * p.D;
     uint base = n * p.T * row3;

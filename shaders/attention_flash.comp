@@ -21,7 +21,8 @@ layout(std430, binding = 1) writeonly buffer BufO { C_T o[]; };
 layout(std430, binding = 2) readonly buffer BufS { float sbias[]; }; // [H][T][T]
 
 layout(push_constant) uniform Push {
-    uint T, H, D, pad0;
+    uint T, H, D;
+    uint Q; // queries per image: the first Q of the T tokens (Q <= T)
     float scale;
     uint pad1;
 } p;
@@ -40,9 +41,9 @@ void main()
     uint n = gl_WorkGroupID.z;
     uint row3 = 3 * p.D;
     uint base = n * p.T * row3 + h * HD;
-    // Rows past T compute on row T-1 and are not stored: every invocation
+    // Rows past Q compute on row Q-1 and are not stored: every invocation
     // must reach the barriers.
-    uint tq = min(t, p.T - 1);
+    uint tq = min(t, p.Q - 1);
 
     float q[HD];
     float acc[HD];
@@ -86,7 +87,7 @@ void main()
         }
         barrier();
     }
-    if (t >= p.T)
+    if (t >= p.Q)
         return;
     float inv = 1.0 / l;
     uint ob = (n * p.T + t) * p.D + h * HD;

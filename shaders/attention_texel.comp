@@ -21,7 +21,8 @@ layout(std430, binding = 1) writeonly buffer BufO { C_T o[]; };
 layout(std430, binding = 2) readonly buffer BufS { float sbias[]; }; // [H][T][T]
 
 layout(push_constant) uniform Push {
-    uint T, H, D, pad0;
+    uint T, H, D;
+    uint Q; // queries per image: the first Q of the T tokens (Q <= T)
     float scale;
     uint pad1;
 } p;
@@ -36,13 +37,13 @@ void main()
     uint row4 = 3 * p.D / 4;
     int base = int(n * p.T * row4 + h * HD4);
 
-    // Rows past T read row T-1 and are not stored, keeping loads uniform.
+    // Rows past Q read row Q-1 and are not stored, keeping loads uniform.
     uint tc[TQ];
     vec4 q[TQ * HD4];
     vec4 acc[TQ * HD4];
     float m[TQ], l[TQ];
     [[unroll]] for (uint i = 0; i < TQ; i++) {
-        tc[i] = min(gl_GlobalInvocationID.x + i * stride, p.T - 1);
+        tc[i] = min(gl_GlobalInvocationID.x + i * stride, p.Q - 1);
         int qb = base + int(tc[i] * row4);
         [[unroll]] for (uint d = 0; d < HD4; d++) {
             q[i * HD4 + d] = imageLoad(QKV4, qb + int(d)) * p.scale;
@@ -84,7 +85,7 @@ void main()
     }
     [[unroll]] for (uint i = 0; i < TQ; i++) {
         uint t = gl_GlobalInvocationID.x + i * stride;
-        if (t < p.T) {
+        if (t < p.Q) {
             float inv = 1.0 / l[i];
             uint ob = (n * p.T + t) * p.D + h * HD;
             [[unroll]] for (uint d = 0; d < HD4; d++)

@@ -400,7 +400,10 @@ static void ref_probs_row(const float *QKV, uint32_t T, uint32_t D, uint32_t hd,
         p[j] /= sum;
 }
 
-static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool f16)
+/* Queries 0..Q-1 of each image against all T keys; rows t >= Q must keep
+ * what the output held before (the last layer of a [CLS]-pooled model
+ * runs with Q = 1). */
+static void attention_case(uint32_t N, uint32_t T, uint32_t Q, uint32_t H, uint32_t D, bool f16)
 {
     harness h;
     h_init(&h);
@@ -412,7 +415,11 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool 
     vk_buffer *bq = h_buf(&h, n * es), *bo = h_buf(&h, (size_t)N * T * D * es);
     h_commit(&h);
     h_write(&h, bq, QKV, n, f16);
-    ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, NULL, bo, N, T, H, D, "attention"), VITVK_OK);
+    float *before = rand_vec((size_t)N * T * D, 1.0f);
+    if (f16)
+        round_half(before, (size_t)N * T * D);
+    h_write(&h, bo, before, (size_t)N * T * D, f16);
+    ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, NULL, bo, N, T, Q, H, D, "attention"), VITVK_OK);
     h_run(&h);
     float *O = h_read(&h, bo, (size_t)N * T * D, f16);
     double *ref = calloc((size_t)N * T * D, sizeof *ref);
@@ -421,6 +428,11 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool 
     for (uint32_t b = 0; b < N; b++)
         for (uint32_t hh = 0; hh < H; hh++)
             for (uint32_t t = 0; t < T; t++) {
+                if (t >= Q) {
+                    for (uint32_t e = 0; e < hd; e++)
+                        ref[((size_t)b * T + t) * D + hh * hd + e] = before[((size_t)b * T + t) * D + hh * hd + e];
+                    continue;
+                }
                 ref_probs_row(QKV, T, D, hd, b, hh, t, s);
                 for (uint32_t j = 0; j < T; j++) {
                     const float *v = QKV + ((size_t)b * T + j) * 3 * D + 2 * D + hh * hd;
@@ -429,7 +441,7 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t H, uint32_t D, bool 
                 }
             }
     expect_close("attention", O, ref, (size_t)N * T * D, f16 ? 1e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
-    free(QKV), free(O), free(ref), free(s);
+    free(QKV), free(before), free(O), free(ref), free(s);
     h_destroy(&h);
 }
 
@@ -475,9 +487,11 @@ START_TEST(attention_shapes)
 {
     bool f16 = _i & 1;
     ctx->kernel_family = (_i & 2) ? VITVK_KERNELS_GPU : VITVK_KERNELS_CPU;
-    attention_case(2, 197, 3, 192, f16); /* vit-tiny: 3 heads of 64 */
-    attention_case(3, 17, 4, 60, f16);   /* head size 15 */
-    attention_case(1, 1, 1, 8, f16);
+    attention_case(2, 197, 197, 3, 192, f16); /* vit-tiny: 3 heads of 64 */
+    attention_case(3, 17, 17, 4, 60, f16);    /* head size 15 */
+    attention_case(1, 1, 1, 1, 8, f16);
+    attention_case(3, 197, 1, 3, 192, f16);   /* [CLS] query only */
+    attention_case(2, 37, 5, 4, 60, f16);
 }
 END_TEST
 

@@ -5,17 +5,17 @@
 #include "ops.h"
 
 vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
-                          const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t H,
-                          uint32_t D, const char *label)
+                          const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t Q,
+                          uint32_t H, uint32_t D, const char *label)
 {
     vk_kernel *k;
     uint32_t hd = D / H;
     float scale = 1.0f / sqrtf((float)hd);
-    uint32_t push[6] = {T, H, D, 0, 0, 0};
+    uint32_t push[6] = {T, H, D, Q, 0, 0};
     memcpy(&push[4], &scale, 4);
     /* without a bias the binding is never read: bind the output */
     const vk_buffer *bufs[3] = {qkv, out, score_bias ? score_bias : out};
-    uint64_t flops = 4ull * N * H * T * T * hd, bytes = (fp16 ? 2ull : 4ull) * N * T * 4 * D;
+    uint64_t flops = 4ull * N * H * Q * T * hd, bytes = (fp16 ? 2ull : 4ull) * N * T * 4 * D;
     /* The key and value tiles must fit in shared memory (fp32). */
     uint64_t smem = (uint64_t)t->attn_bkv * (2 * hd + 1) * 4;
     if (t->attn_flash && smem <= p->ctx->caps.shared_memory) {
@@ -23,7 +23,7 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
         if (st != VITVK_OK)
             return st;
         uint32_t spec[4] = {t->attn_wg, hd, score_bias != NULL, t->attn_bkv};
-        st = vk_program_add(p, k, spec, 4, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(T, t->attn_wg), H, N,
+        st = vk_program_add(p, k, spec, 4, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(Q, t->attn_wg), H, N,
                             label);
         if (st == VITVK_OK)
             vk_program_set_cost(p, flops, bytes);
@@ -36,7 +36,7 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
     uint32_t tq = texel ? t->attn_tq : 1;
     uint32_t spec[4] = {t->attn_wg, hd, score_bias != NULL, tq};
     vitvk_status st_add = vk_program_add(p, k, spec, texel ? 4 : 3, bufs, 3, 1u << 1, push, sizeof push,
-                                         vk_div_up(vk_div_up(T, tq), t->attn_wg), H, N, label);
+                                         vk_div_up(vk_div_up(Q, tq), t->attn_wg), H, N, label);
     if (st_add == VITVK_OK)
         vk_program_set_cost(p, flops, bytes);
     return st_add;

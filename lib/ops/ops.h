@@ -100,11 +100,13 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
                           uint32_t D, uint32_t in_off, uint32_t in_stride, uint32_t out_stride, float eps,
                           const char *label);
 
-/* qkv [N*T, 3D] -> out [N*T, D], H heads of head_dim D/H. score_bias (may
- * be NULL): fp32 [H][T][T] added to the scaled scores before the softmax. */
+/* qkv [N*T, 3D] -> out [N*T, D], H heads of head_dim D/H, for the first
+ * Q (1 <= Q <= T) query tokens of each image against all T keys: rows
+ * n*T + t of out with t >= Q are not written. score_bias (may be NULL):
+ * fp32 [H][T][T] added to the scaled scores before the softmax. */
 vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *qkv,
-                          const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t H,
-                          uint32_t D, const char *label);
+                          const vk_buffer *score_bias, const vk_buffer *out, uint32_t N, uint32_t T, uint32_t Q,
+                          uint32_t H, uint32_t D, const char *label);
 
 /* The attention probabilities of the first `rows` query rows of qkv
  * [N*T, 3D] (score_bias as op_attention) -> probs fp32 [N, H, rows, T]:
