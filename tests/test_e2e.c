@@ -69,22 +69,21 @@ static void check_outputs(vitvk_context *ctx, st_archive *ref, vitvk_plan *plan,
     float *logits = info->num_labels ? malloc((size_t)N * info->num_labels * sizeof(float)) : NULL;
     float *pooled = malloc((size_t)N * info->pooled_size * sizeof(float));
     ck_assert_msg(vitvk_plan_run(plan, pixels, N, logits, pooled) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
-    const st_tensor *t;
-    float *want = tensor_f32(ref, "logits", &t);
-    bool any = want != NULL;
-    if (want) {
-        ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * info->num_labels);
-        double d = max_abs_diff(logits, want, (size_t)t->numel);
-        printf("%-32s %s logits      max|diff| %.3g%s\n", rel, pname, d, tag);
-        ck_assert_msg(d <= tol, "%s %s: logits differ by %g (bound %g)%s", rel, pname, d, tol, tag);
-        free(want);
-    }
-    want = tensor_f32(ref, "pooled", &t);
-    if (want) {
-        ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * info->pooled_size);
-        double d = max_abs_diff(pooled, want, (size_t)t->numel);
-        printf("%-32s %s pooled      max|diff| %.3g%s\n", rel, pname, d, tag);
-        ck_assert_msg(d <= tol, "%s %s: pooled differs by %g (bound %g)%s", rel, pname, d, tol, tag);
+    const struct {
+        const char *name;
+        const float *got;
+        uint64_t n;
+    } outs[2] = {{"logits", logits, (uint64_t)N * info->num_labels}, {"pooled", pooled, (uint64_t)N * info->pooled_size}};
+    bool any = false;
+    for (int i = 0; i < 2; i++) {
+        const st_tensor *t;
+        float *want = tensor_f32(ref, outs[i].name, &t);
+        if (!want)
+            continue;
+        ck_assert_uint_eq((uint64_t)t->numel, outs[i].n);
+        double d = max_abs_diff(outs[i].got, want, (size_t)t->numel);
+        printf("%-32s %s %-11s max|diff| %.3g%s\n", rel, pname, outs[i].name, d, tag);
+        ck_assert_msg(d <= tol, "%s %s: %s differ by %g (bound %g)%s", rel, pname, outs[i].name, d, tol, tag);
         free(want);
         any = true;
     }
