@@ -15,7 +15,8 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
     memcpy(&push[4], &scale, 4);
     /* without a bias the binding is never read: bind the output */
     const vk_buffer *bufs[3] = {qkv, out, score_bias ? score_bias : out};
-    uint64_t flops = 4ull * N * H * Q * T * hd, bytes = (fp16 ? 2ull : 4ull) * N * T * 4 * D;
+    /* Read: keys and values of all T tokens, queries of Q; written: Q rows. */
+    uint64_t flops = 4ull * N * H * Q * T * hd, bytes = (fp16 ? 2ull : 4ull) * N * (2ull * T + 2ull * Q) * D;
     /* The key and value tiles must fit in shared memory (fp32). */
     uint64_t smem = (uint64_t)t->attn_bkv * (2 * hd + 1) * 4;
     if (t->attn_flash && smem <= p->ctx->caps.shared_memory) {
