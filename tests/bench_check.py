@@ -33,6 +33,16 @@ GROUPS = ["gemm qkv", "gemm attention output", "gemm fc1", "gemm fc2", "gemm pat
           "gemm patch merging", "attention", "layernorm", "other"]
 
 
+def vit_tokens(cfg):
+    """Patches and tokens of a ViT-style model ([CLS], plus DeiT's distillation token)."""
+    n = (cfg["image_size"] // cfg["patch_size"]) ** 2
+    return n, n + (2 if cfg["model_type"] == "deit" else 1)
+
+
+def deit_two_heads(cfg):
+    return cfg["model_type"] == "deit" and cfg.get("architectures", [""])[0].endswith("WithTeacher")
+
+
 def reference_flops(cfg):
     """2 x multiply-adds of one image, as README defines them."""
     P, C, img = cfg["patch_size"], cfg.get("num_channels", 3), cfg["image_size"]
@@ -54,12 +64,10 @@ def reference_flops(cfg):
                 width *= 2
         return f + 2 * width * K
     D, L, inter = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["intermediate_size"]
-    deit = cfg["model_type"] == "deit"
-    n = (img // P) ** 2
-    T = n + (2 if deit else 1)
+    n, T = vit_tokens(cfg)
     f = 2 * n * C * P * P * D
     f += L * (2 * T * D * 3 * D + 4 * T * T * D + 2 * T * D * D + 4 * T * D * inter)
-    heads = 2 if deit and cfg.get("architectures", [""])[0].endswith("WithTeacher") else 1
+    heads = 2 if deit_two_heads(cfg) else 1
     return f + heads * 2 * D * K
 
 
@@ -69,13 +77,10 @@ def skipped_flops(cfg):
     of one query per image instead of T (lib/vit.c, cls_only)."""
     if cfg["model_type"] == "swin":
         return 0
-    if cfg["model_type"] == "deit" and cfg.get("architectures", [""])[0].endswith("WithTeacher"):
-        return 0
-    if cfg["model_type"] == "beit" and cfg.get("use_mean_pooling", True):
+    if deit_two_heads(cfg) or (cfg["model_type"] == "beit" and cfg.get("use_mean_pooling", True)):
         return 0
     D, inter = cfg["hidden_size"], cfg["intermediate_size"]
-    n = (cfg["image_size"] // cfg["patch_size"]) ** 2
-    T = n + (2 if cfg["model_type"] == "deit" else 1)
+    _, T = vit_tokens(cfg)
     return (T - 1) * (2 * D * D + 4 * D * inter + 4 * T * D)
 
 
