@@ -101,8 +101,16 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
      * states, the last layer needs every token's keys and values but only
      * token 0's attention output and MLP: those run on B rows (row b*T of
      * the residual stream in, row b compact out), which is 6% of ViT-B/16's
-     * FLOPs, and give the same logits. */
-    bool cls_only = !p->keep_hidden && c->pool == POOL_CLS;
+     * FLOPs, and give the same logits. DeiT's two heads read tokens 0 and
+     * 1: at batch 1 those are the first two rows, one stride apart like
+     * every row, so the last layer runs on them alone (tail_q = 2); at
+     * larger batches rows b*T and b*T + 1 are no single stride apart and
+     * the layer runs whole. */
+    uint32_t tail_q = p->keep_hidden                        ? 0
+                      : c->pool == POOL_CLS                 ? 1
+                      : c->pool == POOL_TWO_HEADS && B == 1 ? 2
+                                                            : 0;
+    bool cls_only = tail_q == 1;
 
     vitvk_status st = op_patchify(g, &t, f16, p->pixels, p->patches, B, c->channels, c->image_h, c->image_w, c->patch);
     vk_gemm_args pe = {.a = p->patches, .w = m->patch_w, .bias = m->patch_b, .c = p->pemb,
@@ -120,8 +128,8 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
         const vk_buffer *x = p->keep_hidden ? p->hidden[l] : p->hidden[0];
         const vk_buffer *y = p->keep_hidden ? p->hidden[l + 1] : p->hidden[1];
         const vk_buffer *x_next = p->keep_hidden ? p->hidden[l + 1] : p->hidden[0];
-        bool tail = cls_only && l + 1 == c->layers;
-        uint32_t Mt = tail ? B : M, ld_in = tail ? T * D : D;
+        bool tail = tail_q && l + 1 == c->layers;
+        uint32_t Mt = tail ? B * tail_q : M, ld_in = tail && cls_only ? T * D : D;
         if (!fuse_ln)
             st = op_layernorm(g, &t, f16, false, x, w->ln1_g, w->ln1_b, p->h, M, D, 0, D, D, c->eps, "layernorm");
         vk_gemm_args qkv = {.a = fuse_ln ? x : p->h, .w = w->qkv_w, .bias = w->qkv_b, .c = p->qkv,
@@ -131,7 +139,7 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
             st = op_gemm(g, &t, f16, VK_GEMM_SAME, &qkv, "qkv projection");
         if (st == VITVK_OK)
             st = op_attention(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias, p->attn, B, T,
-                              tail ? 1 : T, c->heads, D, "attention");
+                              tail ? tail_q : T, c->heads, D, "attention");
         if (st == VITVK_OK && p->keep_maps)
             st = op_attention_probs(g, &t, f16, p->qkv, w->score_bias ? w->score_bias : m->shared_bias,
                                     p->attn_maps[l], B, T, c->heads, D, T);

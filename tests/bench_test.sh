@@ -33,6 +33,9 @@ run "bench --arch leaves nothing in TMPDIR" test -z "$(ls -A "$work/tmp")"
 bench_json vit-tiny-batch2 --arch vit-tiny --batch 2 --precision fp16 -- --arch vit-tiny --batch 2
 bench_json deit-distilled --model "$data/fixtures/deit-tiny-distilled" -- \
     --config "$data/fixtures/deit-tiny-distilled/config.json"
+# at batch 2 the last layer runs whole (tokens 0 and 1 of each image are no single stride)
+bench_json deit-distilled-batch2 --model "$data/fixtures/deit-tiny-distilled" --batch 2 -- \
+    --config "$data/fixtures/deit-tiny-distilled/config.json" --batch 2
 bench_json swin-fixture --model "$data/fixtures/swin-tiny" -- --config "$data/fixtures/swin-tiny/config.json"
 
 # The deit-b16 and swin-t presets, small enough to run here: one layer of
