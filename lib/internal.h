@@ -22,6 +22,7 @@ typedef enum vk_shader_id {
     SH_GEMM,
     SH_GEMM_W16,
     SH_GEMM_TEXEL,    /* A and W read as vec4 texels (storage texel buffers, imageLoad) */
+    SH_GEMM_TEXEL_BCAST, /* the same, one A texel per 8 rows handed round by subgroupBroadcast */
     SH_GEMM_TILED,    /* shared-memory tiles (GPUs) */
     SH_GEMM_TILED_W16,
     SH_GEMM_COOPMAT_NV, /* fp16 only: NV cooperative matrices (tensor cores) */      /* fp16 variant: only W is half (A and C fp32) */
@@ -71,6 +72,11 @@ typedef struct vk_caps {
      * the library creates (never assumed on an adopted one). */
     bool coopmat_nv;
     bool subgroup_arith;       /* subgroup arithmetic in compute shaders */
+    bool subgroup_ballot;      /* subgroup ballot (subgroupBroadcast) in compute shaders */
+    /* Mesa's major version from driverInfo ("Mesa 25.0.7 ..."), 0 for
+     * other drivers: llvmpipe's code generation, and so the fastest CPU
+     * kernel, changed between Mesa 22 and 25. */
+    uint32_t mesa_major;
     /* Storage texel buffers of RGBA32F and RGBA16F (the vec4 kernels read
      * them with imageLoad), and how many texels one view may hold. */
     bool storage_texel;

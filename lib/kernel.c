@@ -33,6 +33,7 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_GEMM, gemm, f32, f16, 5, 32),
     SHADER(SH_GEMM_W16, gemm, f32, w16, 5, 32),
     SHADER_T(SH_GEMM_TEXEL, gemm_texel, f32, f16, 5, 32, 0x3),
+    SHADER_T(SH_GEMM_TEXEL_BCAST, gemm_texel, b32, b16, 5, 32, 0x3),
     SHADER(SH_GEMM_TILED, gemm_tiled, f32, f16, 7, 32),
     SHADER(SH_GEMM_TILED_W16, gemm_tiled, f32, w16, 7, 32),
     SHADER(SH_GEMM_COOPMAT_NV, gemm_coopmat_nv, f16, f16, 5, 32), /* fp16 plans only */

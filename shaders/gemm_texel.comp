@@ -17,6 +17,17 @@
 // Each invocation owns TN columns (spaced a whole dispatch width apart, so
 // neighbouring lanes read neighbouring rows of W) for TM rows shared by the
 // workgroup.
+//
+// A_BROADCAST (the b32/b16 variants; a workgroup of one subgroup of 8
+// lanes, TM a multiple of 8): lane l loads row l of each 8-row group and
+// subgroupBroadcast hands every row to all lanes, one texel load per 8 rows
+// of A instead of one per row. Mesa 25's llvmpipe makes imageLoad an
+// out-of-line call and a broadcast two instructions, so there this halves
+// the ViT-B time; Mesa 22.3 runs a lane loop per broadcast and keeps the
+// plain kernel (lib/ops/tuning.c).
+#ifdef A_BROADCAST
+#extension GL_KHR_shader_subgroup_ballot : require
+#endif
 #include "common.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
@@ -65,15 +76,35 @@ void main()
     [[unroll]] for (uint i = 0; i < TM * TN; i++)
         acc[i] = 0.0;
 
+#ifdef A_BROADCAST
+    int agroup[TM / 8];
+    [[unroll]] for (uint g = 0; g < TM / 8; g++)
+        agroup[g] = int(min(m0 + g * 8 + gl_SubgroupInvocationID, p.M - 1) * (p.lda / 4));
+#endif
     for (int k = 0; k < int(K4); k++) {
         vec4 wv[TN];
         [[unroll]] for (uint j = 0; j < TN; j++)
             wv[j] = imageLoad(W4, wrow[j] + k * wstep);
+#ifdef A_BROADCAST
+        [[unroll]] for (uint g = 0; g < TM / 8; g++) {
+            vec4 a8 = imageLoad(A4, agroup[g] + k);
+            // subgroupBroadcast takes a constant lane: the 8 rows spelled out.
+#define ROW(r)                                                   \
+            {                                                    \
+                vec4 av = subgroupBroadcast(a8, r);              \
+                [[unroll]] for (uint j = 0; j < TN; j++)         \
+                    acc[(g * 8 + r) * TN + j] += dot(av, wv[j]); \
+            }
+            ROW(0u) ROW(1u) ROW(2u) ROW(3u) ROW(4u) ROW(5u) ROW(6u) ROW(7u)
+#undef ROW
+        }
+#else
         [[unroll]] for (uint i = 0; i < TM; i++) {
             vec4 av = imageLoad(A4, arow[i] + k);
             [[unroll]] for (uint j = 0; j < TN; j++)
                 acc[i * TN + j] += dot(av, wv[j]);
         }
+#endif
     }
 
     [[unroll]] for (uint j = 0; j < TN; j++) {

@@ -181,6 +181,8 @@ static double ref_act(double x, vk_act a)
 
 /* The kernel the last gemm_case ran (test state, not the library's). */
 static vk_shader_id last_gemm_kernel;
+/* Ask for the texel GEMM's broadcast variant (what Mesa >= 25 gets). */
+static bool force_bcast;
 
 /* pad: extra elements per row of A (a row stride that is not K, as for
  * the [CLS] rows). K and lda multiples of 4 take the texel-buffer kernel,
@@ -190,6 +192,10 @@ static void gemm_case_w(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act
 {
     harness h;
     h_init(&h);
+    if (force_bcast) {
+        h.tune.texel_bcast = true;
+        h.tune.texel_tm = 8;
+    }
     uint32_t lda = K + pad;
     float *A = rand_vec((size_t)M * lda, 1.0f), *W = rand_vec((size_t)K * N, 0.2f);
     float *Bv = rand_vec(N, 0.5f), *R = rand_vec((size_t)M * N, 1.0f);
@@ -320,6 +326,33 @@ START_TEST(gemm_blocked_weights)
     ck_assert_ptr_nonnull(strstr(vitvk_context_last_error(ctx), "use a smaller batch"));
     ctx->caps = saved;
     h_destroy(&h);
+}
+END_TEST
+
+/* The texel GEMM with rows of A handed round by subgroupBroadcast (the
+ * CPU family on Mesa >= 25), on whatever device runs the tests: ragged M
+ * (partial 8-row groups), row strides past K, blocked and plain W, every
+ * epilogue. A device whose subgroups are not 8 lanes takes the plain texel
+ * kernel, which must be right too. */
+START_TEST(gemm_texel_bcast)
+{
+    bool f16 = _i & 1;
+    ctx->kernel_family = VITVK_KERNELS_CPU;
+    bool can = ctx->caps.subgroup_ballot && ctx->caps.subgroup_size == 8;
+    if (!can)
+        printf("gemm_texel_bcast: subgroups of %u lanes%s: the plain texel kernel runs\n", ctx->caps.subgroup_size,
+               ctx->caps.subgroup_ballot ? "" : ", no ballot");
+    force_bcast = true;
+    gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
+    ck_assert_int_eq(last_gemm_kernel, can ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL);
+    gemm_case(1, 10, 192, 764, VK_ACT_NONE, true, false, f16); /* one row of 197, like the [CLS] tail */
+    gemm_case(17, 9, 32, 4, VK_ACT_QUICK_GELU, true, true, f16);
+    gemm_case(394, 37, 76, 0, VK_ACT_GELU_TANH, false, false, f16);
+    gemm_case_w(197, 128, 192, 0, VK_ACT_NONE, true, true, f16, 64);
+    gemm_case_w(3, 1024, 768, 0, VK_ACT_NONE, true, false, f16, 64);
+    gemm_case_w(9, 64, 4, 0, VK_ACT_RELU, false, true, f16, 64);
+    ck_assert_int_eq(last_gemm_kernel, can ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL);
+    force_bcast = false;
 }
 END_TEST
 
@@ -648,6 +681,7 @@ static Suite *kernels_suite(void)
      * LayerNorm) instead of the CPU one */
     tcase_add_loop_test(tc, gemm_shapes, 0, 4);
     tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
+    tcase_add_loop_test(tc, gemm_texel_bcast, 0, 2);
     tcase_add_loop_test(tc, gemm_blocked_weights, 0, 2);
     tcase_add_loop_test(tc, layernorm_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_shapes, 0, 4);

@@ -82,15 +82,20 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT,
                        "internal: %s: a weight blocked by %u columns cannot be read here", label, wb);
     if (texel) {
-        id = SH_GEMM_TEXEL;
+        /* The broadcast needs the workgroup to be one subgroup of 8 lanes. */
+        bool bcast = t->texel_bcast && t->texel_wg == 8 && t->texel_tm % 8 == 0 && p->ctx->caps.subgroup_ballot &&
+                     p->ctx->caps.subgroup_size == 8;
+        id = bcast ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL;
         absent = g->c;
         SPEC(t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);
         gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
         gy = vk_div_up(g->M, t->texel_tm);
-        static const char *const names[2][2] = {
-            {"gemm_texel.f32 (A rows shared, W rows per lane)", "gemm_texel.f32 (A rows shared, W blocked)"},
-            {"gemm_texel.f16 (A rows shared, W rows per lane)", "gemm_texel.f16 (A rows shared, W blocked)"}};
-        variant = names[fp16][wb != 0];
+        static const char *const names[2][2][2] = {
+            {{"gemm_texel.f32 (A rows shared, W rows per lane)", "gemm_texel.f32 (A rows shared, W blocked)"},
+             {"gemm_texel.f16 (A rows shared, W rows per lane)", "gemm_texel.f16 (A rows shared, W blocked)"}},
+            {{"gemm_texel.b32 (A rows broadcast, W rows per lane)", "gemm_texel.b32 (A rows broadcast, W blocked)"},
+             {"gemm_texel.b16 (A rows broadcast, W rows per lane)", "gemm_texel.b16 (A rows broadcast, W blocked)"}}};
+        variant = names[bcast][fp16][wb != 0];
     } else if (t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME) {
         id = SH_GEMM_COOPMAT_NV;
         SPEC((uint32_t)g->act, g->bias != NULL, g->res != NULL);

@@ -30,6 +30,7 @@ typedef struct vk_tuning {
     bool gemm_coopmat_nv;                 /* fp16 plans on NV cooperative-matrix devices */
     uint32_t tiled_wg, tiled_bm, tiled_bn, tiled_bk, tiled_tm, tiled_tn;
     uint32_t texel_wg, texel_tm, texel_tn;
+    bool texel_bcast;    /* rows of A by subgroupBroadcast (texel_wg 8 = one subgroup, texel_tm % 8 == 0) */
     uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
     bool norm_texel;     /* texel-buffer LayerNorm where D and the stride % 4 == 0 */
     bool norm_subgroup;  /* GPUs: one subgroup per row */

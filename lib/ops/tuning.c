@@ -7,8 +7,14 @@
  * 32 x 4 within noise of it). 18 rows rather than 16: ViT's 197 tokens
  * take 11 blocks of 18 (198 rows computed) instead of 13 of 16 (208), and
  * Swin's 196 and 49 fit better too (ViT-B/16 fp32, three paired runs:
- * mean median 1.21 s against 1.27 s, best run lower in all three). GPUs
- * want more invocations per group. */
+ * mean median 1.21 s against 1.27 s, best run lower in all three).
+ * Mesa 25's llvmpipe compiles imageLoad to an out-of-line call and
+ * subgroupBroadcast to a couple of instructions (22.3: inline loads, a lane
+ * loop per broadcast), so there rows of A go round by broadcast, 8 x 8
+ * blocks (ViT-B/16 fp32 on the same VM: 0.8 - 1.3 s against 2.7 - 3.0 s;
+ * 16 x 8, 8 x 16 and 16 x 16 no better within the VM's noise). Measured on
+ * Mesa 22.3.6 and 25.0.7 only: 23 and 24 keep the 22.3 kernel. GPUs want
+ * more invocations per group. */
 #include <string.h>
 
 #include "ops.h"
@@ -36,6 +42,10 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
         *t = (vk_tuning){.gemm_wg = 16, .gemm_tm = 4, .gemm_tn = 4, .gemm_texel = true, .texel_wg = 8,
                          .texel_tm = 18, .texel_tn = 8, .rows_wg = 8, .norm_texel = true, .attn_wg = 8, .attn_texel = true, .attn_tq = 4,
                          .elem_wg = 64};
+        if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && ctx->caps.mesa_major >= 25) {
+            t->texel_bcast = true;
+            t->texel_tm = 8;
+        }
     } else {
         /* 64 x 64 tiles of 256 invocations, 4 x 4 each, 16-deep k steps:
          * 8.5 KiB of shared memory, within every GPU's 16 KiB minimum. */
