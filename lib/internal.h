@@ -34,6 +34,7 @@ typedef enum vk_shader_id {
     SH_LAYERNORM_SUBGROUP_O32,
     SH_ATTENTION,
     SH_ATTENTION_TEXEL, /* q, k, v as vec4 texels (head size % 4 == 0) */
+    SH_ATTENTION_TEXEL_BCAST, /* the same, keys and values handed round by subgroupBroadcast */
     SH_ATTENTION_FLASH, /* keys and values staged in shared memory (GPUs) */
     SH_CLS_ATTENTION,   /* the [CLS] row of the attention probabilities */
     SH_PATCHIFY,

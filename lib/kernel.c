@@ -45,6 +45,7 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_LAYERNORM_SUBGROUP_O32, layernorm_subgroup, f32, o32, 4, 24),
     SHADER(SH_ATTENTION, attention, f32, f16, 3, 24),
     SHADER_T(SH_ATTENTION_TEXEL, attention_texel, f32, f16, 3, 24, 0x1),
+    SHADER_T(SH_ATTENTION_TEXEL_BCAST, attention_texel, b32, b16, 3, 24, 0x1),
     SHADER(SH_ATTENTION_FLASH, attention_flash, f32, f16, 3, 24),
     SHADER(SH_CLS_ATTENTION, cls_attention, f32, f16, 3, 20),
     SHADER(SH_PATCHIFY, patchify, f32, f16, 2, 24),

@@ -9,6 +9,15 @@
 // or not the 8 lanes share its address, and every lane reads the same key
 // and value rows, so each invocation takes TQ queries (spaced a whole
 // dispatch width apart) and each key/value texel it loads serves all TQ.
+//
+// BROADCAST (the b32/b16 variants; a workgroup of one subgroup of 8
+// lanes): every lane needs the same key and value rows, so lane l loads
+// texels l, l + 8, ... of a row and subgroupBroadcast hands each to all
+// lanes, a load per 8 texels (Mesa 25's llvmpipe: imageLoad is a call, a
+// broadcast two instructions; lib/ops/tuning.c).
+#ifdef BROADCAST
+#extension GL_KHR_shader_subgroup_ballot : require
+#endif
 #include "common.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
@@ -58,11 +67,26 @@ void main()
         float s[TQ];
         [[unroll]] for (uint i = 0; i < TQ; i++)
             s[i] = 0.0;
+#ifdef BROADCAST
+        // subgroupBroadcast takes a constant lane: the 8 lanes spelled out.
+        [[unroll]] for (uint c = 0; c < (HD4 + 7) / 8; c++) {
+            vec4 k8 = imageLoad(QKV4, kb + int(min(c * 8 + gl_SubgroupInvocationID, HD4 - 1)));
+#define KEY(r)                                                       \
+            if (c * 8 + r < HD4) {                                   \
+                vec4 kv = subgroupBroadcast(k8, r);                  \
+                [[unroll]] for (uint i = 0; i < TQ; i++)             \
+                    s[i] += dot(q[i * HD4 + c * 8 + r], kv);         \
+            }
+            KEY(0u) KEY(1u) KEY(2u) KEY(3u) KEY(4u) KEY(5u) KEY(6u) KEY(7u)
+#undef KEY
+        }
+#else
         [[unroll]] for (uint d = 0; d < HD4; d++) {
             vec4 kv = imageLoad(QKV4, kb + int(d));
             [[unroll]] for (uint i = 0; i < TQ; i++)
                 s[i] += dot(q[i * HD4 + d], kv);
         }
+#endif
         float e[TQ];
         [[unroll]] for (uint i = 0; i < TQ; i++) {
             if (HAS_BIAS)
@@ -77,11 +101,25 @@ void main()
                 acc[i * HD4 + d] *= c;
         }
         int vb = base + int(j * row4) + voff;
+#ifdef BROADCAST
+        [[unroll]] for (uint c = 0; c < (HD4 + 7) / 8; c++) {
+            vec4 v8 = imageLoad(QKV4, vb + int(min(c * 8 + gl_SubgroupInvocationID, HD4 - 1)));
+#define VALUE(r)                                                     \
+            if (c * 8 + r < HD4) {                                   \
+                vec4 vv = subgroupBroadcast(v8, r);                  \
+                [[unroll]] for (uint i = 0; i < TQ; i++)             \
+                    acc[i * HD4 + c * 8 + r] += e[i] * vv;           \
+            }
+            VALUE(0u) VALUE(1u) VALUE(2u) VALUE(3u) VALUE(4u) VALUE(5u) VALUE(6u) VALUE(7u)
+#undef VALUE
+        }
+#else
         [[unroll]] for (uint d = 0; d < HD4; d++) {
             vec4 vv = imageLoad(QKV4, vb + int(d));
             [[unroll]] for (uint i = 0; i < TQ; i++)
                 acc[i * HD4 + d] += e[i] * vv;
         }
+#endif
     }
     [[unroll]] for (uint i = 0; i < TQ; i++) {
         uint t = gl_GlobalInvocationID.x + i * stride;

@@ -18,14 +18,14 @@
 // neighbouring lanes read neighbouring rows of W) for TM rows shared by the
 // workgroup.
 //
-// A_BROADCAST (the b32/b16 variants; a workgroup of one subgroup of 8
+// BROADCAST (the b32/b16 variants; a workgroup of one subgroup of 8
 // lanes, TM a multiple of 8): lane l loads row l of each 8-row group and
 // subgroupBroadcast hands every row to all lanes, one texel load per 8 rows
 // of A instead of one per row. Mesa 25's llvmpipe makes imageLoad an
 // out-of-line call and a broadcast two instructions, so there this halves
 // the ViT-B time; Mesa 22.3 runs a lane loop per broadcast and keeps the
 // plain kernel (lib/ops/tuning.c).
-#ifdef A_BROADCAST
+#ifdef BROADCAST
 #extension GL_KHR_shader_subgroup_ballot : require
 #endif
 #include "common.glsl"
@@ -76,7 +76,7 @@ void main()
     [[unroll]] for (uint i = 0; i < TM * TN; i++)
         acc[i] = 0.0;
 
-#ifdef A_BROADCAST
+#ifdef BROADCAST
     int agroup[TM / 8];
     [[unroll]] for (uint g = 0; g < TM / 8; g++)
         agroup[g] = int(min(m0 + g * 8 + gl_SubgroupInvocationID, p.M - 1) * (p.lda / 4));
@@ -85,7 +85,7 @@ void main()
         vec4 wv[TN];
         [[unroll]] for (uint j = 0; j < TN; j++)
             wv[j] = imageLoad(W4, wrow[j] + k * wstep);
-#ifdef A_BROADCAST
+#ifdef BROADCAST
         [[unroll]] for (uint g = 0; g < TM / 8; g++) {
             vec4 a8 = imageLoad(A4, agroup[g] + k);
             // subgroupBroadcast takes a constant lane: the 8 rows spelled out.

@@ -64,6 +64,9 @@ static void round_half(float *v, size_t n)
         v[i] = vk_f16_to_f32(vk_f32_to_f16(v[i]));
 }
 
+/* Ask for the texel kernels' broadcast variants (what Mesa >= 25 gets). */
+static bool force_bcast;
+
 typedef struct harness {
     vk_arena arena;
     vk_program prog;
@@ -75,6 +78,11 @@ static void h_init(harness *h)
     vk_arena_init(&h->arena, ctx, VK_MEM_DEVICE);
     vk_program_init(&h->prog, ctx);
     vk_tuning_for(ctx, &h->tune);
+    if (force_bcast) {
+        h->tune.texel_bcast = true;
+        h->tune.texel_tm = 8;
+        h->tune.attn_bcast = true;
+    }
 }
 
 static vk_buffer *h_buf(harness *h, size_t bytes)
@@ -181,8 +189,9 @@ static double ref_act(double x, vk_act a)
 
 /* The kernel the last gemm_case ran (test state, not the library's). */
 static vk_shader_id last_gemm_kernel;
-/* Ask for the texel GEMM's broadcast variant (what Mesa >= 25 gets). */
-static bool force_bcast;
+
+/* The kernel the last attention_case ran. */
+static vk_shader_id last_attn_kernel;
 
 /* Either texel-buffer GEMM: which one the device's tuning picks. */
 static bool texel_gemm(vk_shader_id id) { return id == SH_GEMM_TEXEL || id == SH_GEMM_TEXEL_BCAST; }
@@ -195,10 +204,6 @@ static void gemm_case_w(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act
 {
     harness h;
     h_init(&h);
-    if (force_bcast) {
-        h.tune.texel_bcast = true;
-        h.tune.texel_tm = 8;
-    }
     uint32_t lda = K + pad;
     float *A = rand_vec((size_t)M * lda, 1.0f), *W = rand_vec((size_t)K * N, 0.2f);
     float *Bv = rand_vec(N, 0.5f), *R = rand_vec((size_t)M * N, 1.0f);
@@ -456,6 +461,7 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t Q, uint32_t H, uint3
         round_half(before, (size_t)N * T * D);
     h_write(&h, bo, before, (size_t)N * T * D, f16);
     ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, NULL, bo, N, T, Q, H, D, "attention"), VITVK_OK);
+    last_attn_kernel = h.prog.items[h.prog.count - 1].kernel->id;
     h_run(&h);
     float *O = h_read(&h, bo, (size_t)N * T * D, f16);
     double *ref = calloc((size_t)N * T * D, sizeof *ref);
@@ -528,6 +534,26 @@ START_TEST(attention_shapes)
     attention_case(1, 1, 1, 1, 8, f16);
     attention_case(3, 197, 1, 3, 192, f16);   /* [CLS] query only */
     attention_case(2, 37, 5, 4, 60, f16);
+}
+END_TEST
+
+/* The texel attention with keys and values handed round by
+ * subgroupBroadcast (the CPU family on Mesa >= 25): head sizes of 16, 8
+ * and 4 texels (15 and 4: a partial last group of 8), queries past Q. */
+START_TEST(attention_bcast)
+{
+    bool f16 = _i & 1;
+    ctx->kernel_family = VITVK_KERNELS_CPU;
+    bool can = ctx->caps.subgroup_ballot && ctx->caps.subgroup_size == 8;
+    vk_shader_id want = can ? SH_ATTENTION_TEXEL_BCAST : SH_ATTENTION_TEXEL;
+    force_bcast = true;
+    attention_case(2, 197, 197, 3, 192, f16); /* 3 heads of 64 */
+    ck_assert_int_eq(last_attn_kernel, want);
+    attention_case(2, 50, 50, 2, 120, f16);   /* head size 60 */
+    attention_case(1, 33, 2, 3, 48, f16);     /* head size 16, two queries */
+    attention_case(3, 9, 9, 1, 32, f16);
+    ck_assert_int_eq(last_attn_kernel, want);
+    force_bcast = false;
 }
 END_TEST
 
@@ -685,6 +711,7 @@ static Suite *kernels_suite(void)
     tcase_add_loop_test(tc, gemm_shapes, 0, 4);
     tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
     tcase_add_loop_test(tc, gemm_texel_bcast, 0, 2);
+    tcase_add_loop_test(tc, attention_bcast, 0, 2);
     tcase_add_loop_test(tc, gemm_blocked_weights, 0, 2);
     tcase_add_loop_test(tc, layernorm_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_shapes, 0, 4);

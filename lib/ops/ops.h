@@ -37,6 +37,7 @@ typedef struct vk_tuning {
     uint32_t attn_wg;
     bool attn_texel;     /* texel-buffer attention where the head size % 4 == 0 */
     uint32_t attn_tq;    /* its queries per invocation */
+    bool attn_bcast;     /* keys and values by subgroupBroadcast (attn_wg 8 = one subgroup) */
     bool attn_flash;     /* GPUs: keys and values through shared memory, attn_bkv rows at a time */
     uint32_t attn_bkv;
     uint32_t elem_wg;    /* elementwise kernels */
