@@ -14,9 +14,8 @@
  * blocks (ViT-B/16 fp32 on the same VM: 0.8 - 1.3 s against 2.7 - 3.0 s;
  * 16 x 8, 8 x 16 and 16 x 16 no better within the VM's noise), and so do
  * the attention's keys and values (its 12 layers: 113 - 117 ms against
- * 175 - 187 ms). Measured on
- * Mesa 22.3.6 and 25.0.7 only: 23 and 24 keep the 22.3 kernel. GPUs want
- * more invocations per group. */
+ * 175 - 187 ms). Measured on Mesa 22.3.6 and 25.0.7 only: 23 and 24 keep
+ * the 22.3 kernels. GPUs want more invocations per group. */
 #include <string.h>
 
 #include "ops.h"
