@@ -64,11 +64,8 @@ void main()
 {
     uint m0 = gl_WorkGroupID.y * TM;
     uint K4 = p.K / 4;
-    int arow[TM];
     int wrow[TN];
     float acc[TM * TN];
-    [[unroll]] for (uint i = 0; i < TM; i++)
-        arow[i] = int(min(m0 + i, p.M - 1) * (p.lda / 4));
     [[unroll]] for (uint j = 0; j < TN; j++)
         wrow[j] = W_BLOCK != 0u ? int(gl_WorkGroupID.x * K4 * W_BLOCK + j * gl_WorkGroupSize.x + gl_LocalInvocationID.x)
                                 : int(min(column(j), p.N - 1) * K4);
@@ -80,6 +77,10 @@ void main()
     int agroup[TM / 8];
     [[unroll]] for (uint g = 0; g < TM / 8; g++)
         agroup[g] = int(min(m0 + g * 8 + gl_SubgroupInvocationID, p.M - 1) * (p.lda / 4));
+#else
+    int arow[TM];
+    [[unroll]] for (uint i = 0; i < TM; i++)
+        arow[i] = int(min(m0 + i, p.M - 1) * (p.lda / 4));
 #endif
     for (int k = 0; k < int(K4); k++) {
         vec4 wv[TN];
