@@ -31,9 +31,7 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
         return st;
     }
     bool texel = t->attn_texel && hd % 4 == 0 && vk_texel_view_ok(p->ctx, fp16, qkv);
-    /* The broadcast needs the workgroup to be one subgroup of 8 lanes. */
-    bool bcast = texel && t->attn_bcast && t->attn_wg == 8 && p->ctx->caps.subgroup_ballot &&
-                 p->ctx->caps.subgroup_size == 8;
+    bool bcast = texel && t->attn_bcast && vk_broadcast_ok(p->ctx, t->attn_wg);
     vitvk_status st = vk_kernel_get(p->ctx, bcast ? SH_ATTENTION_TEXEL_BCAST : texel ? SH_ATTENTION_TEXEL : SH_ATTENTION,
                                     fp16, &k);
     if (st != VITVK_OK)

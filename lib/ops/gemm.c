@@ -82,9 +82,7 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT,
                        "internal: %s: a weight blocked by %u columns cannot be read here", label, wb);
     if (texel) {
-        /* The broadcast needs the workgroup to be one subgroup of 8 lanes. */
-        bool bcast = t->texel_bcast && t->texel_wg == 8 && t->texel_tm % 8 == 0 && p->ctx->caps.subgroup_ballot &&
-                     p->ctx->caps.subgroup_size == 8;
+        bool bcast = t->texel_bcast && t->texel_tm % 8 == 0 && vk_broadcast_ok(p->ctx, t->texel_wg);
         id = bcast ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL;
         absent = g->c;
         SPEC(t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);

@@ -44,6 +44,12 @@ typedef struct vk_tuning {
 } vk_tuning;
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
 
+/* Whether the texel kernels' broadcast variants can run with wg invocations
+ * per workgroup: they hand texels round one subgroup of exactly 8 lanes
+ * (subgroupBroadcast with constant lanes 0..7), so the workgroup must be
+ * that subgroup and the device must have subgroup ballot in compute. */
+bool vk_broadcast_ok(const vitvk_context *ctx, uint32_t wg);
+
 /* Whether a vec4 kernel may read `b` through a texel view (imageLoad of
  * RGBA32F, or RGBA16F for fp16 kernels): the device supports the format
  * for storage texel buffers and the view fits maxTexelBufferElements

@@ -35,6 +35,11 @@ int vk_act_from_name(const char *name)
     return -1;
 }
 
+bool vk_broadcast_ok(const vitvk_context *ctx, uint32_t wg)
+{
+    return wg == 8 && ctx->caps.subgroup_size == 8 && ctx->caps.subgroup_ballot;
+}
+
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
 {
     bool cpu = ctx->kernel_family == VITVK_KERNELS_AUTO ? ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU
