@@ -292,11 +292,8 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     c->timestamp_period = props.limits.timestampPeriod;
     c->subgroup_arith = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                         (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
-    c->subgroup_ballot = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                         (sub.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT);
-    unsigned mesa = 0;
-    if (have_drv && sscanf(drv.driverInfo, "Mesa %u", &mesa) == 1)
-        c->mesa_major = mesa;
+    c->subgroup_shuffle = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                          (sub.supportedOperations & VK_SUBGROUP_FEATURE_SHUFFLE_BIT);
     VkFormatProperties f32p, f16p;
     vki->vkGetPhysicalDeviceFormatProperties(pd, VK_FORMAT_R32G32B32A32_SFLOAT, &f32p);
     vki->vkGetPhysicalDeviceFormatProperties(pd, VK_FORMAT_R16G16B16A16_SFLOAT, &f16p);

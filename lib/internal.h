@@ -73,11 +73,7 @@ typedef struct vk_caps {
      * the library creates (never assumed on an adopted one). */
     bool coopmat_nv;
     bool subgroup_arith;       /* subgroup arithmetic in compute shaders */
-    bool subgroup_ballot;      /* subgroup ballot (subgroupBroadcast) in compute shaders */
-    /* Mesa's major version from driverInfo ("Mesa 25.0.7 ..."), 0 for
-     * other drivers: llvmpipe's code generation, and so the fastest CPU
-     * kernel, changed between Mesa 22 and 25. */
-    uint32_t mesa_major;
+    bool subgroup_shuffle;     /* subgroupShuffle in compute shaders */
     /* Storage texel buffers of RGBA32F and RGBA16F (the vec4 kernels read
      * them with imageLoad), and how many texels one view may hold. */
     bool storage_texel;

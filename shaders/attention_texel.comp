@@ -12,11 +12,12 @@
 //
 // BROADCAST (the b32/b16 variants; a workgroup of one subgroup of 8
 // lanes): every lane needs the same key and value rows, so lane l loads
-// texels l, l + 8, ... of a row and subgroupBroadcast hands each to all
-// lanes, a load per 8 texels (Mesa 25's llvmpipe: imageLoad is a call, a
-// broadcast two instructions; lib/ops/tuning.c).
+// texels l, l + 8, ... of a row and subgroupShuffle by a constant lane
+// hands each to all lanes, a load per 8 texels (llvmpipe: a shuffle by a
+// constant is a register permute; on Mesa 25 imageLoad is a call;
+// lib/ops/tuning.c).
 #ifdef BROADCAST
-#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #endif
 #include "common.glsl"
 
@@ -68,12 +69,12 @@ void main()
         [[unroll]] for (uint i = 0; i < TQ; i++)
             s[i] = 0.0;
 #ifdef BROADCAST
-        // subgroupBroadcast takes a constant lane: the 8 lanes spelled out.
+        // The 8 lanes spelled out, so that every lane index is a constant.
         [[unroll]] for (uint c = 0; c < (HD4 + 7) / 8; c++) {
             vec4 k8 = imageLoad(QKV4, kb + int(min(c * 8 + gl_SubgroupInvocationID, HD4 - 1)));
 #define KEY(r)                                                       \
             if (c * 8 + r < HD4) {                                   \
-                vec4 kv = subgroupBroadcast(k8, r);                  \
+                vec4 kv = subgroupShuffle(k8, r);                    \
                 [[unroll]] for (uint i = 0; i < TQ; i++)             \
                     s[i] += dot(q[i * HD4 + c * 8 + r], kv);         \
             }
@@ -106,7 +107,7 @@ void main()
             vec4 v8 = imageLoad(QKV4, vb + int(min(c * 8 + gl_SubgroupInvocationID, HD4 - 1)));
 #define VALUE(r)                                                     \
             if (c * 8 + r < HD4) {                                   \
-                vec4 vv = subgroupBroadcast(v8, r);                  \
+                vec4 vv = subgroupShuffle(v8, r);                    \
                 [[unroll]] for (uint i = 0; i < TQ; i++)             \
                     acc[i * HD4 + c * 8 + r] += e[i] * vv;           \
             }

@@ -20,13 +20,14 @@
 //
 // BROADCAST (the b32/b16 variants; a workgroup of one subgroup of 8
 // lanes, TM a multiple of 8): lane l loads row l of each 8-row group and
-// subgroupBroadcast hands every row to all lanes, one texel load per 8 rows
-// of A instead of one per row. Mesa 25's llvmpipe makes imageLoad an
-// out-of-line call and a broadcast two instructions, so there this halves
-// the ViT-B time; Mesa 22.3 runs a lane loop per broadcast and keeps the
-// plain kernel (lib/ops/tuning.c).
+// subgroupShuffle with a constant lane hands every row to all lanes, one
+// texel load per 8 rows of A instead of one per row. llvmpipe compiles a
+// shuffle by a constant to one or two register permutes (22.3 and 25),
+// where subgroupBroadcast is a loop over the lanes on 22.3; Mesa 25 also
+// makes imageLoad an out-of-line call, which this halves the count of
+// (lib/ops/tuning.c).
 #ifdef BROADCAST
-#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #endif
 #include "common.glsl"
 
@@ -89,10 +90,10 @@ void main()
 #ifdef BROADCAST
         [[unroll]] for (uint g = 0; g < TM / 8; g++) {
             vec4 a8 = imageLoad(A4, agroup[g] + k);
-            // subgroupBroadcast takes a constant lane: the 8 rows spelled out.
+            // The 8 rows spelled out, so that every lane index is a constant.
 #define ROW(r)                                                   \
             {                                                    \
-                vec4 av = subgroupBroadcast(a8, r);              \
+                vec4 av = subgroupShuffle(a8, r);                \
                 [[unroll]] for (uint j = 0; j < TN; j++)         \
                     acc[(g * 8 + r) * TN + j] += dot(av, wv[j]); \
             }

@@ -64,8 +64,11 @@ static void round_half(float *v, size_t n)
         v[i] = vk_f16_to_f32(vk_f32_to_f16(v[i]));
 }
 
-/* Ask for the texel kernels' broadcast variants (what Mesa >= 25 gets). */
-static bool force_bcast;
+/* Ask for the texel kernels' broadcast variants (what lavapipe gets) or
+ * for their plain variants (what CPU-family devices without 8-lane
+ * subgroups and shuffle get); 0 keeps the device's own tuning. */
+enum { TUNED = 0, FORCE_BCAST = 1, FORCE_PLAIN = 2 };
+static int force_bcast;
 
 typedef struct harness {
     vk_arena arena;
@@ -78,10 +81,14 @@ static void h_init(harness *h)
     vk_arena_init(&h->arena, ctx, VK_MEM_DEVICE);
     vk_program_init(&h->prog, ctx);
     vk_tuning_for(ctx, &h->tune);
-    if (force_bcast) {
+    if (force_bcast == FORCE_BCAST) {
         h->tune.texel_bcast = true;
         h->tune.texel_tm = 8;
         h->tune.attn_bcast = true;
+    } else if (force_bcast == FORCE_PLAIN) {
+        h->tune.texel_bcast = false;
+        h->tune.texel_tm = 18;
+        h->tune.attn_bcast = false;
     }
 }
 
@@ -337,20 +344,21 @@ START_TEST(gemm_blocked_weights)
 }
 END_TEST
 
-/* The texel GEMM with rows of A handed round by subgroupBroadcast (the
- * CPU family on Mesa >= 25), on whatever device runs the tests: ragged M
+/* The texel GEMM, _i / 2 == 0 with rows of A handed round by
+ * subgroupShuffle (the CPU family on lavapipe), 1 plain (one load per row
+ * of A, 18-row blocks), on whatever device runs the tests: ragged M
  * (partial 8-row groups), row strides past K, blocked and plain W, every
- * epilogue. A device whose subgroups are not 8 lanes takes the plain texel
- * kernel, which must be right too. */
+ * epilogue. A device whose subgroups are not 8 lanes with shuffle takes
+ * the plain texel kernel either way, which must be right too. */
 START_TEST(gemm_texel_bcast)
 {
-    bool f16 = _i & 1;
+    bool f16 = _i & 1, plain = _i / 2;
     ctx->kernel_family = VITVK_KERNELS_CPU;
-    bool can = ctx->caps.subgroup_ballot && ctx->caps.subgroup_size == 8;
-    if (!can)
+    bool can = !plain && ctx->caps.subgroup_shuffle && ctx->caps.subgroup_size == 8;
+    if (!plain && !can)
         printf("gemm_texel_bcast: subgroups of %u lanes%s: the plain texel kernel runs\n", ctx->caps.subgroup_size,
-               ctx->caps.subgroup_ballot ? "" : ", no ballot");
-    force_bcast = true;
+               ctx->caps.subgroup_shuffle ? "" : ", no shuffle");
+    force_bcast = plain ? FORCE_PLAIN : FORCE_BCAST;
     gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
     ck_assert_int_eq(last_gemm_kernel, can ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL);
     gemm_case(1, 10, 192, 764, VK_ACT_NONE, true, false, f16); /* one row of 197, like the [CLS] tail */
@@ -360,7 +368,7 @@ START_TEST(gemm_texel_bcast)
     gemm_case_w(3, 1024, 768, 0, VK_ACT_NONE, true, false, f16, 64);
     gemm_case_w(9, 64, 4, 0, VK_ACT_RELU, false, true, f16, 64);
     ck_assert_int_eq(last_gemm_kernel, can ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL);
-    force_bcast = false;
+    force_bcast = TUNED;
 }
 END_TEST
 
@@ -537,23 +545,23 @@ START_TEST(attention_shapes)
 }
 END_TEST
 
-/* The texel attention with keys and values handed round by
- * subgroupBroadcast (the CPU family on Mesa >= 25): head sizes of 16, 8
- * and 4 texels (15 and 4: a partial last group of 8), queries past Q. */
+/* The texel attention, _i / 2 == 0 with keys and values handed round by
+ * subgroupShuffle (the CPU family on lavapipe), 1 plain: head sizes of 16,
+ * 8 and 4 texels (15 and 4: a partial last group of 8), queries past Q. */
 START_TEST(attention_bcast)
 {
-    bool f16 = _i & 1;
+    bool f16 = _i & 1, plain = _i / 2;
     ctx->kernel_family = VITVK_KERNELS_CPU;
-    bool can = ctx->caps.subgroup_ballot && ctx->caps.subgroup_size == 8;
+    bool can = !plain && ctx->caps.subgroup_shuffle && ctx->caps.subgroup_size == 8;
     vk_shader_id want = can ? SH_ATTENTION_TEXEL_BCAST : SH_ATTENTION_TEXEL;
-    force_bcast = true;
+    force_bcast = plain ? FORCE_PLAIN : FORCE_BCAST;
     attention_case(2, 197, 197, 3, 192, f16); /* 3 heads of 64 */
     ck_assert_int_eq(last_attn_kernel, want);
     attention_case(2, 50, 50, 2, 120, f16);   /* head size 60 */
     attention_case(1, 33, 2, 3, 48, f16);     /* head size 16, two queries */
     attention_case(3, 9, 9, 1, 32, f16);
     ck_assert_int_eq(last_attn_kernel, want);
-    force_bcast = false;
+    force_bcast = TUNED;
 }
 END_TEST
 
@@ -710,8 +718,8 @@ static Suite *kernels_suite(void)
      * LayerNorm) instead of the CPU one */
     tcase_add_loop_test(tc, gemm_shapes, 0, 4);
     tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
-    tcase_add_loop_test(tc, gemm_texel_bcast, 0, 2);
-    tcase_add_loop_test(tc, attention_bcast, 0, 2);
+    tcase_add_loop_test(tc, gemm_texel_bcast, 0, 4);
+    tcase_add_loop_test(tc, attention_bcast, 0, 4);
     tcase_add_loop_test(tc, gemm_blocked_weights, 0, 2);
     tcase_add_loop_test(tc, layernorm_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_shapes, 0, 4);

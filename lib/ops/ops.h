@@ -46,8 +46,8 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
 
 /* Whether the texel kernels' broadcast variants can run with wg invocations
  * per workgroup: they hand texels round one subgroup of exactly 8 lanes
- * (subgroupBroadcast with constant lanes 0..7), so the workgroup must be
- * that subgroup and the device must have subgroup ballot in compute. */
+ * (subgroupShuffle with constant lanes 0..7), so the workgroup must be
+ * that subgroup and the device must have subgroup shuffle in compute. */
 bool vk_broadcast_ok(const vitvk_context *ctx, uint32_t wg);
 
 /* Whether a vec4 kernel may read `b` through a texel view (imageLoad of

@@ -8,14 +8,18 @@
  * take 11 blocks of 18 (198 rows computed) instead of 13 of 16 (208), and
  * Swin's 196 and 49 fit better too (ViT-B/16 fp32, three paired runs:
  * mean median 1.21 s against 1.27 s, best run lower in all three).
- * Mesa 25's llvmpipe compiles imageLoad to an out-of-line call and
- * subgroupBroadcast to a couple of instructions (22.3: inline loads, a lane
- * loop per broadcast), so there rows of A go round by broadcast, 8 x 8
- * blocks (ViT-B/16 fp32 on the same VM: 0.8 - 1.3 s against 2.7 - 3.0 s;
- * 16 x 8, 8 x 16 and 16 x 16 no better within the VM's noise), and so do
- * the attention's keys and values (its 12 layers: 113 - 117 ms against
- * 175 - 187 ms). Measured on Mesa 22.3.6 and 25.0.7 only: 23 and 24 keep
- * the 22.3 kernels. GPUs want more invocations per group. */
+ * Where the subgroup is those 8 lanes with shuffle, rows of A go round by
+ * subgroupShuffle from a constant lane, one texel load per 8 rows, in 8 x 8
+ * blocks, and so do the attention's keys and values: llvmpipe compiles
+ * such a shuffle to one or two register permutes (22.3 and 25), while its
+ * subgroupBroadcast is a loop over the lanes on 22.3, and Mesa 25 makes
+ * imageLoad an out-of-line call. ViT-B/16 fp32 on the 2-core VM, Mesa
+ * 22.3: the GEMM loop 6.0 cycles per accumulator and texel against 9.1
+ * with 18 x 8 (replayed alone); whole passes, six alternating runs:
+ * median 0.93 - 1.13 s against 1.09 - 1.34 s. Mesa 25: 0.8 - 1.3 s
+ * against 2.7 - 3.0 s with the plain kernel (16 x 8, 8 x 16 and 16 x 16 no
+ * better within the VM's noise). The 18 x 8 plain kernel stays for CPU
+ * devices without 8-lane shuffle. GPUs want more invocations per group. */
 #include <string.h>
 
 #include "ops.h"
@@ -37,7 +41,7 @@ int vk_act_from_name(const char *name)
 
 bool vk_broadcast_ok(const vitvk_context *ctx, uint32_t wg)
 {
-    return wg == 8 && ctx->caps.subgroup_size == 8 && ctx->caps.subgroup_ballot;
+    return wg == 8 && ctx->caps.subgroup_size == 8 && ctx->caps.subgroup_shuffle;
 }
 
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
@@ -48,7 +52,7 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
         *t = (vk_tuning){.gemm_wg = 16, .gemm_tm = 4, .gemm_tn = 4, .gemm_texel = true, .texel_wg = 8,
                          .texel_tm = 18, .texel_tn = 8, .rows_wg = 8, .norm_texel = true, .attn_wg = 8, .attn_texel = true, .attn_tq = 4,
                          .elem_wg = 64};
-        if (ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && ctx->caps.mesa_major >= 25) {
+        if (vk_broadcast_ok(ctx, t->texel_wg)) {
             t->texel_bcast = true;
             t->texel_tm = 8;
             t->attn_bcast = true;
