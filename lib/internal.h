@@ -22,7 +22,7 @@ typedef enum vk_shader_id {
     SH_GEMM,
     SH_GEMM_W16,
     SH_GEMM_TEXEL,    /* A and W read as vec4 texels (storage texel buffers, imageLoad) */
-    SH_GEMM_TEXEL_BCAST, /* the same, one A texel per 8 rows handed round by subgroupBroadcast */
+    SH_GEMM_TEXEL_BCAST, /* the same, one A texel per 8 rows handed round by subgroupShuffle */
     SH_GEMM_TILED,    /* shared-memory tiles (GPUs) */
     SH_GEMM_TILED_W16,
     SH_GEMM_COOPMAT_NV, /* fp16 only: NV cooperative matrices (tensor cores) */      /* fp16 variant: only W is half (A and C fp32) */
@@ -34,7 +34,7 @@ typedef enum vk_shader_id {
     SH_LAYERNORM_SUBGROUP_O32,
     SH_ATTENTION,
     SH_ATTENTION_TEXEL, /* q, k, v as vec4 texels (head size % 4 == 0) */
-    SH_ATTENTION_TEXEL_BCAST, /* the same, keys and values handed round by subgroupBroadcast */
+    SH_ATTENTION_TEXEL_BCAST, /* the same, keys and values handed round by subgroupShuffle */
     SH_ATTENTION_FLASH, /* keys and values staged in shared memory (GPUs) */
     SH_CLS_ATTENTION,   /* the [CLS] row of the attention probabilities */
     SH_PATCHIFY,

@@ -30,14 +30,14 @@ typedef struct vk_tuning {
     bool gemm_coopmat_nv;                 /* fp16 plans on NV cooperative-matrix devices */
     uint32_t tiled_wg, tiled_bm, tiled_bn, tiled_bk, tiled_tm, tiled_tn;
     uint32_t texel_wg, texel_tm, texel_tn;
-    bool texel_bcast;    /* rows of A by subgroupBroadcast (texel_wg 8 = one subgroup, texel_tm % 8 == 0) */
+    bool texel_bcast;    /* rows of A by subgroupShuffle (texel_wg 8 = one subgroup, texel_tm % 8 == 0) */
     uint32_t rows_wg;    /* layernorm / softmax: invocations per group */
     bool norm_texel;     /* texel-buffer LayerNorm where D and the stride % 4 == 0 */
     bool norm_subgroup;  /* GPUs: one subgroup per row */
     uint32_t attn_wg;
     bool attn_texel;     /* texel-buffer attention where the head size % 4 == 0 */
     uint32_t attn_tq;    /* its queries per invocation */
-    bool attn_bcast;     /* keys and values by subgroupBroadcast (attn_wg 8 = one subgroup) */
+    bool attn_bcast;     /* keys and values by subgroupShuffle (attn_wg 8 = one subgroup) */
     bool attn_flash;     /* GPUs: keys and values through shared memory, attn_bkv rows at a time */
     uint32_t attn_bkv;
     uint32_t elem_wg;    /* elementwise kernels */
