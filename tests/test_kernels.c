@@ -68,7 +68,7 @@ static void round_half(float *v, size_t n)
  * for their plain variants (what CPU-family devices without 8-lane
  * subgroups and shuffle get); 0 keeps the device's own tuning. */
 enum { TUNED = 0, FORCE_BCAST = 1, FORCE_PLAIN = 2 };
-static int force_bcast;
+static int force_texel;
 
 typedef struct harness {
     vk_arena arena;
@@ -81,11 +81,11 @@ static void h_init(harness *h)
     vk_arena_init(&h->arena, ctx, VK_MEM_DEVICE);
     vk_program_init(&h->prog, ctx);
     vk_tuning_for(ctx, &h->tune);
-    if (force_bcast == FORCE_BCAST) {
+    if (force_texel == FORCE_BCAST) {
         h->tune.texel_bcast = true;
         h->tune.texel_tm = 8;
         h->tune.attn_bcast = true;
-    } else if (force_bcast == FORCE_PLAIN) {
+    } else if (force_texel == FORCE_PLAIN) {
         h->tune.texel_bcast = false;
         h->tune.texel_tm = 18;
         h->tune.attn_bcast = false;
@@ -358,7 +358,7 @@ START_TEST(gemm_texel_bcast)
     if (!plain && !can)
         printf("gemm_texel_bcast: subgroups of %u lanes%s: the plain texel kernel runs\n", ctx->caps.subgroup_size,
                ctx->caps.subgroup_shuffle ? "" : ", no shuffle");
-    force_bcast = plain ? FORCE_PLAIN : FORCE_BCAST;
+    force_texel = plain ? FORCE_PLAIN : FORCE_BCAST;
     gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
     ck_assert_int_eq(last_gemm_kernel, can ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL);
     gemm_case(1, 10, 192, 764, VK_ACT_NONE, true, false, f16); /* one row of 197, like the [CLS] tail */
@@ -368,7 +368,7 @@ START_TEST(gemm_texel_bcast)
     gemm_case_w(3, 1024, 768, 0, VK_ACT_NONE, true, false, f16, 64);
     gemm_case_w(9, 64, 4, 0, VK_ACT_RELU, false, true, f16, 64);
     ck_assert_int_eq(last_gemm_kernel, can ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL);
-    force_bcast = TUNED;
+    force_texel = TUNED;
 }
 END_TEST
 
@@ -554,14 +554,14 @@ START_TEST(attention_bcast)
     ctx->kernel_family = VITVK_KERNELS_CPU;
     bool can = !plain && ctx->caps.subgroup_shuffle && ctx->caps.subgroup_size == 8;
     vk_shader_id want = can ? SH_ATTENTION_TEXEL_BCAST : SH_ATTENTION_TEXEL;
-    force_bcast = plain ? FORCE_PLAIN : FORCE_BCAST;
+    force_texel = plain ? FORCE_PLAIN : FORCE_BCAST;
     attention_case(2, 197, 197, 3, 192, f16); /* 3 heads of 64 */
     ck_assert_int_eq(last_attn_kernel, want);
     attention_case(2, 50, 50, 2, 120, f16);   /* head size 60 */
     attention_case(1, 33, 2, 3, 48, f16);     /* head size 16, two queries */
     attention_case(3, 9, 9, 1, 32, f16);
     ck_assert_int_eq(last_attn_kernel, want);
-    force_bcast = TUNED;
+    force_texel = TUNED;
 }
 END_TEST
 

@@ -55,8 +55,8 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
         if (vk_broadcast_ok(ctx, t->texel_wg)) {
             t->texel_bcast = true;
             t->texel_tm = 8;
-            t->attn_bcast = true;
         }
+        t->attn_bcast = vk_broadcast_ok(ctx, t->attn_wg);
     } else {
         /* 64 x 64 tiles of 256 invocations, 4 x 4 each, 16-deep k steps:
          * 8.5 KiB of shared memory, within every GPU's 16 KiB minimum. */
