@@ -26,6 +26,10 @@
 // where subgroupBroadcast is a loop over the lanes on 22.3; Mesa 25 also
 // makes imageLoad an out-of-line call, which this halves the count of
 // (lib/ops/tuning.c).
+//
+// p.m_base is the first row of this dispatch's blocks: op_gemm may run the
+// rows that do not fill a TM-row block as a second dispatch with a smaller
+// TM, so that computed-and-discarded rows stay under 8.
 #ifdef BROADCAST
 #extension GL_KHR_shader_subgroup_shuffle : require
 #endif
@@ -51,7 +55,7 @@ layout(std430, binding = 3) readonly buffer BufR { C_T res[]; };
 layout(std430, binding = 4) writeonly buffer BufC { C_T c[]; };
 
 layout(push_constant) uniform Push {
-    uint M, N, K, lda, ldc, ldr, pad0, pad1;
+    uint M, N, K, lda, ldc, ldr, m_base, pad1;
 } p;
 
 uint column(uint j)
@@ -63,7 +67,7 @@ uint column(uint j)
 
 void main()
 {
-    uint m0 = gl_WorkGroupID.y * TM;
+    uint m0 = p.m_base + gl_WorkGroupID.y * TM;
     uint K4 = p.K / 4;
     int wrow[TN];
     float acc[TM * TN];

@@ -349,7 +349,10 @@ END_TEST
  * of A, 18-row blocks), on whatever device runs the tests: ragged M
  * (partial 8-row groups), row strides past K, blocked and plain W, every
  * epilogue. A device whose subgroups are not 8 lanes with shuffle takes
- * the plain texel kernel either way, which must be right too. */
+ * the plain texel kernel either way, which must be right too. With the
+ * lavapipe tuning (24-row blocks) M = 197 and 394 run as whole blocks plus
+ * a second dispatch of 8 and 16 rows, M = 1, 3 and 9 as that second kind
+ * alone, M = 17 as one 24-row block. */
 START_TEST(gemm_texel_bcast)
 {
     bool f16 = _i & 1, plain = _i / 2;

@@ -45,6 +45,25 @@ void op_gemm_w_permute(const float *src, float *dst, uint32_t N, uint32_t K, uin
             dst[((((size_t)(n / nb) * K4 + k / 4) * nb + n % nb) << 2) + k % 4] = src[(size_t)n * K + k];
 }
 
+/* The broadcast texel GEMM's rows in at most two dispatches: the whole
+ * TM-row blocks, then the rest in blocks of the fewest 8-row groups that
+ * cover it, so that ViT's 197 tokens cost 192 + 8 rows with TM = 24 rather
+ * than 216, and one [CLS] row costs 8 rather than 24. Returns the count;
+ * m0[i], rows[i], tm[i] describe part i. */
+static uint32_t texel_row_parts(uint32_t M, uint32_t TM, uint32_t m0[2], uint32_t rows[2], uint32_t tm[2])
+{
+    uint32_t full = M / TM * TM, tail = vk_div_up(M - full, 8) * 8;
+    if (tail == 0 || tail >= TM) {
+        m0[0] = 0, rows[0] = M, tm[0] = TM;
+        return 1;
+    }
+    uint32_t n = 0;
+    if (full)
+        m0[n] = 0, rows[n] = full, tm[n++] = TM;
+    m0[n] = full, rows[n] = M - full, tm[n++] = tail;
+    return n;
+}
+
 /* The kernels differ in their specialization constants, bindings and
  * grid; everything around them (push constants, binding order, cost,
  * variant name) is one path. */
@@ -57,6 +76,8 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
     uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
     uint32_t spec[11];
     uint32_t nspec, nbuf = 5, gx, gy;
+    /* Row ranges dispatched separately (texel_row_parts); spec[1] is TM. */
+    uint32_t nparts = 1, part_m0[2] = {0, 0}, part_rows[2] = {g->M, 0}, part_tm[2] = {0, 0};
     vk_shader_id id;
     const char *variant = NULL;
     /* Absent operands are bound to a buffer that is never read (the
@@ -88,6 +109,8 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         SPEC(t->texel_wg, t->texel_tm, t->texel_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);
         gx = vk_div_up(vk_div_up(g->N, t->texel_tn), t->texel_wg);
         gy = vk_div_up(g->M, t->texel_tm);
+        if (bcast)
+            nparts = texel_row_parts(g->M, t->texel_tm, part_m0, part_rows, part_tm);
         static const char *const names[2][2][2] = {
             {{"gemm_texel.f32 (A rows shared, W rows per lane)", "gemm_texel.f32 (A rows shared, W blocked)"},
              {"gemm_texel.f16 (A rows shared, W rows per lane)", "gemm_texel.f16 (A rows shared, W blocked)"}},
@@ -123,12 +146,20 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
                                 ln ? g->ln_g : g->w, ln ? g->ln_b : g->w};
     vk_kernel *k;
     vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
-    if (st == VITVK_OK)
+    for (uint32_t i = 0; i < nparts && st == VITVK_OK; i++) {
+        vk_gemm_args part = *g;
+        if (part_tm[i]) {
+            spec[1] = part_tm[i];
+            gy = vk_div_up(part_rows[i], part_tm[i]);
+            part.M = part_rows[i];
+            push[6] = part_m0[i];
+        }
         st = vk_program_add(p, k, spec, nspec, bufs, nbuf, 1u << 4, push, sizeof push, gx, gy, 1, label);
-    if (st == VITVK_OK) {
-        gemm_cost(p, g, fp16);
-        if (variant)
-            vk_program_set_variant(p, variant);
+        if (st == VITVK_OK) {
+            gemm_cost(p, &part, fp16);
+            if (variant)
+                vk_program_set_variant(p, variant);
+        }
     }
     return st;
 }

@@ -9,8 +9,8 @@
  * Swin's 196 and 49 fit better too (ViT-B/16 fp32, three paired runs:
  * mean median 1.21 s against 1.27 s, best run lower in all three).
  * Where the subgroup is those 8 lanes with shuffle, rows of A go round by
- * subgroupShuffle from a constant lane, one texel load per 8 rows, in 8 x 8
- * blocks, and so do the attention's keys and values: llvmpipe compiles
+ * subgroupShuffle from a constant lane, one texel load per 8 rows, and so
+ * do the attention's keys and values: llvmpipe compiles
  * such a shuffle to one or two register permutes (22.3 and 25), while its
  * subgroupBroadcast is a loop over the lanes on 22.3, and Mesa 25 makes
  * imageLoad an out-of-line call. ViT-B/16 fp32 on the 2-core VM, Mesa
@@ -18,8 +18,15 @@
  * with 18 x 8 (replayed alone); whole passes, six alternating runs:
  * median 0.93 - 1.13 s against 1.09 - 1.34 s. Mesa 25: 0.8 - 1.3 s
  * against 2.7 - 3.0 s with the plain kernel (16 x 8, 8 x 16 and 16 x 16 no
- * better within the VM's noise). The 18 x 8 plain kernel stays for CPU
- * devices without 8-lane shuffle. GPUs want more invocations per group. */
+ * better within the VM's noise). Those figures are from 8 x 8 blocks on a
+ * Zen 3 VM. On a 2-core Xeon VM with AVX-512 (Mesa 22.3, three alternating
+ * rounds, ViT-B/16 fp32) 24 x 8 blocks took 0.50 - 0.55 s against 0.61 -
+ * 0.65 s for 8 x 8, with 16 x 8, 16 x 12, 16 x 16 and 32 x 8 between: a
+ * W texel's load and transpose are shared by 24 rows instead of 8, which
+ * outweighs the spilled accumulators. The rows that do not fill a 24-row
+ * block go in a second dispatch of 8-row groups (op_gemm), so 197 tokens
+ * cost 200 rows, not 216. The 18 x 8 plain kernel stays for CPU devices
+ * without 8-lane shuffle. GPUs want more invocations per group. */
 #include <string.h>
 
 #include "ops.h"
@@ -54,7 +61,7 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
                          .elem_wg = 64};
         if (vk_broadcast_ok(ctx, t->texel_wg)) {
             t->texel_bcast = true;
-            t->texel_tm = 8;
+            t->texel_tm = 24;
         }
         t->attn_bcast = vk_broadcast_ok(ctx, t->attn_wg);
     } else {
