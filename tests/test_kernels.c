@@ -350,9 +350,10 @@ END_TEST
  * (partial 8-row groups), row strides past K, blocked and plain W, every
  * epilogue. A device whose subgroups are not 8 lanes with shuffle takes
  * the plain texel kernel either way, which must be right too. With the
- * lavapipe tuning (24-row blocks) M = 197 and 394 run as whole blocks plus
+ * lavapipe tuning (24-row blocks) M = 197 and 40 run as whole blocks plus
  * a second dispatch of 8 and 16 rows, M = 1, 3 and 9 as that second kind
- * alone, M = 17 as one 24-row block. */
+ * alone, M = 17 as one 24-row block, M = 394 as 17 blocks (a split would
+ * save 8 rows of 408). */
 START_TEST(gemm_texel_bcast)
 {
     bool f16 = _i & 1, plain = _i / 2;
@@ -367,6 +368,7 @@ START_TEST(gemm_texel_bcast)
     gemm_case(1, 10, 192, 764, VK_ACT_NONE, true, false, f16); /* one row of 197, like the [CLS] tail */
     gemm_case(17, 9, 32, 4, VK_ACT_QUICK_GELU, true, true, f16);
     gemm_case(394, 37, 76, 0, VK_ACT_GELU_TANH, false, false, f16);
+    gemm_case(40, 70, 64, 68, VK_ACT_NONE, true, true, f16);
     gemm_case_w(197, 128, 192, 0, VK_ACT_NONE, true, true, f16, 64);
     gemm_case_w(3, 1024, 768, 0, VK_ACT_NONE, true, false, f16, 64);
     gemm_case_w(9, 64, 4, 0, VK_ACT_RELU, false, true, f16, 64);
