@@ -20,7 +20,7 @@ FIELDS = {
     "architecture": str, "model_type": str, "image_size": int, "image_height": int, "image_width": int,
     "batch": int, "precision": str, "precision_requested": str, "device": str, "device_type": str,
     "vendor": str, "vendor_id": int, "device_id": int, "driver": str, "driver_name": str, "driver_info": str,
-    "driver_version": str, "vulkan": str, "min_time_s": (int, float), "warmup_runs": int, "runs": int,
+    "driver_version": str, "host_cpu": str, "host_cpus": (int, type(None)), "vulkan": str, "min_time_s": (int, float), "warmup_runs": int, "runs": int,
     "latency_ms_median": (int, float), "latency_ms_best": (int, float), "latency_ms_mean": (int, float),
     "images_per_s": (int, float), "tflops": (int, float), "flops_per_image": int, "gflop_per_image": (int, float), "load_s": (int, float),
     "weight_bytes": int, "activation_bytes": int, "dispatches": int, "gpu_ms": (int, float), "kernels": list,
@@ -132,6 +132,7 @@ def main():
     check(close(r["tflops"], r["gflop_per_image"] * batch / r["latency_ms_median"], 2e-3),
           "tflops = flops_per_image * batch / median")
     check(r["vulkan"].count(".") == 2, "vulkan as major.minor.patch")
+    check(r["host_cpu"] != "" and (r["host_cpus"] is None or r["host_cpus"] >= 1), "host_cpu, host_cpus")
     check(r["weight_bytes"] > 0 and r["activation_bytes"] > 0, "memory")
     ks = r["kernels"]
     check(len(ks) > 0, "kernels not empty")

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 #include "cli_util.h"
 #include "random_model.h"
@@ -150,6 +153,31 @@ static void driver_version(const vitvk_device_info *d, char *buf, size_t n)
 #endif
     else
         snprintf(buf, n, "%u.%u.%u", v >> 22, (v >> 12) & 0x3ff, v & 0xfff);
+}
+
+/* The CPU the benchmark ran on: on lavapipe it is the device, and a GPU's
+ * batch-1 latency depends on it too. "model name" from /proc/cpuinfo
+ * (Linux on x86 and most others; "unknown" elsewhere) and the online CPUs. */
+static void host_cpu(char *name, size_t n, long *cpus)
+{
+    snprintf(name, n, "unknown");
+    *cpus = -1;
+#if defined(__linux__)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        const char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) != 0 || !colon)
+            continue;
+        colon++;
+        colon += strspn(colon, " \t");
+        snprintf(name, n, "%.*s", (int)strcspn(colon, "\n"), colon);
+        break;
+    }
+    if (f)
+        fclose(f);
+    *cpus = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
 }
 
 /* ---- timing -------------------------------------------------------- */
@@ -429,6 +457,15 @@ static void print_json(const report *r)
     json_string(stdout, d->driver_name);
     printf(", \"driver_info\": ");
     json_string(stdout, d->driver_info);
+    char cpu[256];
+    long cpus;
+    host_cpu(cpu, sizeof cpu, &cpus);
+    printf(", \"host_cpu\": ");
+    json_string(stdout, cpu);
+    if (cpus > 0)
+        printf(", \"host_cpus\": %ld", cpus);
+    else
+        fputs(", \"host_cpus\": null", stdout);
     printf(", \"driver_version\": \"%s\", \"vulkan\": \"%u.%u.%u\", \"min_time_s\": %.3f, \"warmup_runs\": %zu, "
            "\"runs\": %zu, \"latency_ms_median\": %.4f, \"latency_ms_best\": %.4f, \"latency_ms_mean\": %.4f, "
            "\"images_per_s\": %.7g, \"tflops\": %.7g, \"flops_per_image\": %llu, \"gflop_per_image\": %.6f, "
@@ -483,6 +520,13 @@ static void print_text(const report *r)
     printf("device     %s (%s, %s 0x%04x); driver %s %s (%s); Vulkan %u.%u.%u\n", d->name, cli_device_type_name(d->type),
            vendor_name(d->vendor_id), d->vendor_id, d->driver_name, d->driver_info, drv, (api >> 22) & 0x7f,
            (api >> 12) & 0x3ff, api & 0xfff);
+    char cpu[256];
+    long cpus;
+    host_cpu(cpu, sizeof cpu, &cpus);
+    if (cpus > 0)
+        printf("host       %s, %ld logical CPUs\n", cpu, cpus);
+    else
+        printf("host       %s\n", cpu);
     printf("precision  %s, batch %u; %zu runs after %zu warm-up run%s (%.2f s)\n", prec_name(m->precision), r->batch,
            r->t.runs, r->t.warmup_runs, r->t.warmup_runs == 1 ? "" : "s", r->t.warmup_s);
     printf("latency    median %.3f ms, best %.3f ms per batch (%.4f s per image)\n", med * 1e3, r->t.best * 1e3,
