@@ -187,7 +187,7 @@ static const st_tensor *find_opt(loader *L, tname which, uint32_t layer)
 static vitvk_status read_tensor(loader *L, tname which, uint32_t layer, int rank, const int64_t *dims, float *host)
 {
     const char *n = tensor_name(L, which, layer);
-    const st_tensor *t;
+    const st_tensor *t = NULL; /* set when ld_find succeeds; GCC cannot see that */
     vitvk_status st = ld_find(L, n ? n : "(none)", rank, dims, &t);
     if (st == VITVK_OK)
         st = st_to_f32(t, host, L->m->ctx->last_error, sizeof L->m->ctx->last_error);

@@ -250,7 +250,7 @@ START_TEST(partial_batch)
     snprintf(refpath, sizeof refpath, "%s/reference.safetensors", dir);
     st_archive *ref;
     ck_assert_msg(st_open_file(refpath, &ref, err, sizeof err) == VITVK_OK, "%s", err);
-    const st_tensor *pt, *lt;
+    const st_tensor *pt = NULL, *lt = NULL;
     float *pixels = tensor_f32(ref, "pixel_values", &pt);
     float *want = tensor_f32(ref, "logits", &lt);
     vitvk_context_desc cd = {.enable_validation = 1, .log = count_validation};
