@@ -83,11 +83,11 @@ static void h_init(harness *h)
     vk_tuning_for(ctx, &h->tune);
     if (force_texel == FORCE_BCAST) {
         h->tune.texel_bcast = true;
-        h->tune.texel_tm = 8;
+        h->tune.texel_tm = VK_CPU_TEXEL_TM_BCAST;
         h->tune.attn_bcast = true;
     } else if (force_texel == FORCE_PLAIN) {
         h->tune.texel_bcast = false;
-        h->tune.texel_tm = 18;
+        h->tune.texel_tm = VK_CPU_TEXEL_TM_PLAIN;
         h->tune.attn_bcast = false;
     }
 }

@@ -42,6 +42,11 @@ typedef struct vk_tuning {
     uint32_t attn_bkv;
     uint32_t elem_wg;    /* elementwise kernels */
 } vk_tuning;
+/* Rows of A per texel-GEMM block on CPU devices: the shuffle variant (a
+ * multiple of 8) and the plain one (tuning.c says why). Tests that force
+ * either variant use these, so that they run the blocks lavapipe runs. */
+enum { VK_CPU_TEXEL_TM_BCAST = 24, VK_CPU_TEXEL_TM_PLAIN = 18 };
+
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
 
 /* Whether the texel kernels' broadcast variants can run with wg invocations

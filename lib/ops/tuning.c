@@ -57,11 +57,11 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
                                                   : ctx->kernel_family == VITVK_KERNELS_CPU;
     if (cpu) {
         *t = (vk_tuning){.gemm_wg = 16, .gemm_tm = 4, .gemm_tn = 4, .gemm_texel = true, .texel_wg = 8,
-                         .texel_tm = 18, .texel_tn = 8, .rows_wg = 8, .norm_texel = true, .attn_wg = 8, .attn_texel = true, .attn_tq = 4,
+                         .texel_tm = VK_CPU_TEXEL_TM_PLAIN, .texel_tn = 8, .rows_wg = 8, .norm_texel = true, .attn_wg = 8, .attn_texel = true, .attn_tq = 4,
                          .elem_wg = 64};
         if (vk_broadcast_ok(ctx, t->texel_wg)) {
             t->texel_bcast = true;
-            t->texel_tm = 24;
+            t->texel_tm = VK_CPU_TEXEL_TM_BCAST;
         }
         t->attn_bcast = vk_broadcast_ok(ctx, t->attn_wg);
     } else {
