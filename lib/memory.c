@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "platform.h"
 
 #define BLOCK_LIMIT (1ull << 30)
 #define STAGING_BYTES (32u * 1024u * 1024u)
@@ -194,6 +195,13 @@ vitvk_status vk_arena_commit(vk_arena *a)
         if (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
             st = vk_check(ctx, ctx->vkd.vkMapMemory(ctx->device, a->blocks[k], 0, VK_WHOLE_SIZE, 0, &a->block_maps[k]),
                           "vkMapMemory");
+        /* A CPU device's memory is host memory, and here still untouched.
+         * Its GEMMs stream weights through it, a new 4 KiB page every few
+         * k steps: on lavapipe (ViT-B/16 fp32, 2-core Xeon VM, four
+         * paired runs) passes in 2 MiB pages took 3.6% less time on
+         * average (three 5 - 7% faster, one 2% slower). */
+        if (st == VITVK_OK && ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU && a->block_maps[k])
+            plat_prefer_huge_pages(a->block_maps[k], (size_t)block_size[k]);
     }
     for (size_t i = 0; st == VITVK_OK && i < a->count; i++) {
         vk_buffer *b = a->buffers[i];

@@ -4,6 +4,9 @@
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* fstat, mmap, O_CLOEXEC under -std=c11 */
 #endif
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE /* glibc: madvise and MADV_HUGEPAGE */
+#endif
 #include "errmsg.h"
 #include "platform.h"
 
@@ -41,6 +44,19 @@
 #ifndef S_ISREG
 #define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)
 #endif
+
+void plat_prefer_huge_pages(void *p, size_t size)
+{
+#if PLAT_POSIX && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + size) & ~(huge - 1);
+    if (p && hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* advice: refusal changes nothing */
+#else
+    (void)p, (void)size;
+#endif
+}
 
 static vitvk_status errno_status(int e)
 {

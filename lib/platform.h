@@ -1,5 +1,6 @@
 /* platform.h - the library's only contact with the operating system's file
- * API: read-only file mappings, small text files, paths and directories.
+ * and memory API: read-only file mappings, small text files, paths and
+ * directories, and advice on how host memory is paged.
  *
  * POSIX systems get mmap; elsewhere files are read into memory, which costs
  * RAM but keeps the rest of the library free of #ifdefs.
@@ -56,5 +57,13 @@ typedef struct plat_dir_entry {
 vitvk_status plat_list_dir(const char *path, plat_dir_entry **entries, size_t *count, char *err,
                            size_t err_size);
 void plat_free_dir_list(plat_dir_entry *entries, size_t count); /* NULL-safe */
+
+/* Asks the kernel to back the 2 MiB-aligned part of [p, p + size) with huge
+ * pages once it is first touched (Linux: madvise(MADV_HUGEPAGE), honoured
+ * where transparent huge pages are "madvise" or "always"); elsewhere, and
+ * on any refusal, nothing happens. For host memory that a CPU device
+ * streams through (lavapipe's device memory is such memory): one TLB entry
+ * then covers 2 MiB of a weight matrix instead of 4 KiB. p may be NULL. */
+void plat_prefer_huge_pages(void *p, size_t size);
 
 #endif

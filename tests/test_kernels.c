@@ -712,6 +712,83 @@ START_TEST(gemm_self_check)
 }
 END_TEST
 
+/* The mapping of /proc/self/smaps that holds addr: whether it is shared
+ * (Mesa 25's lavapipe maps a memfd; 22.3's mallocs) and its kB in huge
+ * pages (AnonHugePages, or ShmemPmdMapped when shared). -1: not found. */
+static long huge_kb_at(const void *addr, bool *shared)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f)
+        return -1;
+    char line[512];
+    bool inside = false;
+    long kb = -1, v;
+    *shared = false;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s ", &lo, &hi, perms) == 3 && strchr(line, '-') < strchr(line, ' ')) {
+            if (inside)
+                break;
+            inside = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+            if (inside)
+                *shared = perms[3] == 's';
+            continue;
+        }
+        if (inside && sscanf(line, *shared ? "ShmemPmdMapped: %ld kB" : "AnonHugePages: %ld kB", &v) == 1)
+            kb = v;
+    }
+    fclose(f);
+    return kb;
+}
+
+/* The first line of a sysfs file, or "" where there is none. */
+static void read_line(const char *path, char *buf, size_t size)
+{
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    if (!fgets(buf, (int)size, f))
+        buf[0] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    fclose(f);
+}
+
+/* On a CPU device an arena's memory is asked to be paged in 2 MiB pages
+ * (memory.c), which Linux grants for private memory when transparent huge
+ * pages are not "never" (Debian's default is "madvise", so without the
+ * request the GEMMs run on 4 KiB pages) and for shared memory when
+ * shmem_enabled is "advise" or "always". Elsewhere nothing is observable. */
+START_TEST(arena_huge_pages)
+{
+    harness h;
+    h_init(&h);
+    size_t bytes = 16u << 20;
+    vk_buffer *b = h_buf(&h, bytes);
+    h_commit(&h);
+    if (ctx->caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU || !b->mapped) {
+        fprintf(stderr, "arena_huge_pages: not a CPU device; nothing checked\n");
+        h_destroy(&h);
+        return;
+    }
+    memset(b->mapped, 1, bytes);
+    bool shared = false;
+    long kb = huge_kb_at(b->mapped + bytes / 2, &shared);
+    char mode[128];
+    read_line(shared ? "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+                     : "/sys/kernel/mm/transparent_hugepage/enabled", mode, sizeof mode);
+    if (!mode[0] || strstr(mode, "[never]") || strstr(mode, "[deny]")) {
+        fprintf(stderr, "arena_huge_pages: transparent huge pages off for %s memory (%s); nothing checked\n",
+                shared ? "shared" : "private", mode[0] ? mode : "no sysfs");
+    } else {
+        ck_assert_msg(kb >= 2048, "%ld kB in huge pages in the arena's %s mapping (%s)", kb,
+                      shared ? "shared" : "private", mode);
+    }
+    h_destroy(&h);
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -733,6 +810,7 @@ static Suite *kernels_suite(void)
     tcase_add_test(tc, softmax_rows);
     tcase_add_loop_test(tc, activations, 0, 2);
     tcase_add_loop_test(tc, gemm_self_check, 0, 4);
+    tcase_add_test(tc, arena_huge_pages);
     suite_add_tcase(s, tc);
     return s;
 }
