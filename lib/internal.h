@@ -44,6 +44,7 @@ typedef enum vk_shader_id {
     SH_MEANPOOL_O32,
     SH_WINDOW_ATTENTION,
     SH_WINDOW_ATTENTION_TEXEL, /* q, k, v and biases as vec4 texels (head size % 4 == 0) */
+    SH_WINDOW_ATTENTION_BCAST, /* the same, a workgroup per window, keys and values by subgroupShuffle */
     SH_PATCH_MERGE,
     SH_GELU,
     SH_PREP_FETCH,   /* host image (sampled) -> packed RGBA8 words */
@@ -213,6 +214,7 @@ struct vk_kernel {
     const char *variant;  /* static: the shader and its storage variant, "layernorm_texel.f16" */
     uint32_t bindings;
     uint32_t texel_mask;  /* bindings that are storage texel buffers (vec4 texels) */
+    uint32_t texel32_mask; /* those of them that are RGBA32F in fp16 kernels too */
     uint32_t image_mask;  /* bindings that are sampled images (no sampler) */
     VkFormat texel_format; /* their format: RGBA32F, or RGBA16F for fp16 kernels */
     uint32_t push_size;

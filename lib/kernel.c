@@ -19,13 +19,15 @@ typedef struct shader_desc {
     uint32_t push_size;
     uint32_t texel_mask;
     uint32_t image_mask;
+    uint32_t texel32_mask; /* texel bindings that stay RGBA32F in the fp16 variant */
 } shader_desc;
 
 /* Each entry names its fp32 and fp16 SPIR-V: variants are compiled from
  * one source with different storage macros (see CMakeLists.txt). */
-#define SHADER_TI(id, n, v32, v16, nb, push, texel, image)                                     \
+#define SHADER_TI32(id, n, v32, v16, nb, push, texel, image, texel32)                          \
     [id] = {#n, {#n "." #v32, #n "." #v16}, {spv_##n##_##v32, spv_##n##_##v16}, {sizeof spv_##n##_##v32, sizeof spv_##n##_##v16}, \
-            nb, push, texel, image}
+            nb, push, texel, image, texel32}
+#define SHADER_TI(id, n, v32, v16, nb, push, texel, image) SHADER_TI32(id, n, v32, v16, nb, push, texel, image, 0)
 #define SHADER_T(id, n, v32, v16, nb, push, texel) SHADER_TI(id, n, v32, v16, nb, push, texel, 0)
 #define SHADER(id, n, v32, v16, nb, push) SHADER_T(id, n, v32, v16, nb, push, 0)
 
@@ -55,6 +57,7 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_MEANPOOL_O32, meanpool, f32, o32, 2, 16),
     SHADER(SH_WINDOW_ATTENTION, window_attention, f32, f16, 4, 32),
     SHADER_T(SH_WINDOW_ATTENTION_TEXEL, window_attention_texel, f32, f16, 4, 32, 0x3),
+    SHADER_TI32(SH_WINDOW_ATTENTION_BCAST, window_attention_bcast, b32, b16, 4, 32, 0x7, 0, 0x4),
     SHADER(SH_PATCH_MERGE, patch_merge, f32, f16, 2, 16),
     SHADER(SH_GELU, gelu, f32, f16, 2, 8),
     /* Preprocessing and top-k work on bytes and fp32 whatever the model's
@@ -100,6 +103,7 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
     k->bindings = d->bindings;
     k->push_size = d->push_size;
     k->texel_mask = d->texel_mask;
+    k->texel32_mask = d->texel32_mask;
     k->image_mask = d->image_mask;
     k->texel_format = fp16 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT;
 

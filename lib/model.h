@@ -86,7 +86,7 @@ typedef struct vit_layer_weights {
 
 /* Swin: one stage's geometry and weights (swin.c). */
 typedef struct swin_block {
-    vk_buffer *ln1_g, *ln1_b, *qkv_w, *qkv_b, *rel_bias, *proj_w, *proj_b;
+    vk_buffer *ln1_g, *ln1_b, *qkv_w, *qkv_b, *rel_bias, *rel_bias_lanes, *proj_w, *proj_b;
     vk_buffer *ln2_g, *ln2_b, *fc1_w, *fc1_b, *fc2_w, *fc2_b;
 } swin_block;
 

@@ -118,11 +118,13 @@ vitvk_status vk_program_finalize(vk_program *p)
             } else if ((d->kernel->texel_mask >> b) & 1u) {
                 /* A view of whole vec4 texels; the op guarantees the data it
                  * reads is texel-aligned. */
-                VkDeviceSize texel = d->kernel->texel_format == VK_FORMAT_R16G16B16A16_SFLOAT ? 8 : 16;
+                VkFormat format = (d->kernel->texel32_mask >> b) & 1u ? VK_FORMAT_R32G32B32A32_SFLOAT
+                                                                      : d->kernel->texel_format;
+                VkDeviceSize texel = format == VK_FORMAT_R16G16B16A16_SFLOAT ? 8 : 16;
                 VkBufferViewCreateInfo bvci = {
                     .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
                     .buffer = d->buffers[b]->buffer,
-                    .format = d->kernel->texel_format,
+                    .format = format,
                     .offset = 0,
                     .range = d->buffers[b]->size / texel * texel,
                 };

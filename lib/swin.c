@@ -135,8 +135,10 @@ static vitvk_status read_mat(loader *L, vk_buffer *dst, const char *name, uint32
 }
 
 /* The relative position bias table [(2ws-1)^2, heads] expanded to
- * [heads][ws^2][ws^2] (fp32), indexed as transformers' relative_position_index. */
-static vitvk_status read_relbias(loader *L, vk_buffer *dst, const char *name, uint32_t ws, uint32_t heads)
+ * [heads][ws^2][ws^2] (fp32), indexed as transformers' relative_position_index,
+ * and into lanes (may be NULL) in the order op_window_bias_lanes gives. */
+static vitvk_status read_relbias(loader *L, vk_buffer *dst, vk_buffer *lanes, const char *name, uint32_t ws,
+                                 uint32_t heads)
 {
     uint32_t nrel = (2 * ws - 1) * (2 * ws - 1), W2 = ws * ws;
     int64_t d[2] = {nrel, heads};
@@ -153,6 +155,16 @@ static vitvk_status read_relbias(loader *L, vk_buffer *dst, const char *name, ui
         }
     if (st == VITVK_OK)
         st = vk_upload(L->m->ctx, &L->m->weights, dst, bias, (size_t)heads * W2 * W2 * sizeof(float));
+    if (st == VITVK_OK && lanes) {
+        float *t = vk_malloc(L->m->ctx, (size_t)lanes->size);
+        if (!t)
+            st = vk_fail(L->m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
+        else
+            op_window_bias_lanes(bias, t, heads, ws);
+        if (st == VITVK_OK)
+            st = vk_upload(L->m->ctx, &L->m->weights, lanes, t, (size_t)lanes->size);
+        vk_free(L->m->ctx, t);
+    }
     vk_free(L->m->ctx, table);
     vk_free(L->m->ctx, bias);
     return st;
@@ -221,6 +233,9 @@ vitvk_status swin_load(loader *L)
             ADD(k->fc2_w, (uint64_t)g->intermediate * C) ADD(k->fc2_b, C)
             if (st == VITVK_OK)
                 st = vk_arena_add(&m->weights, g->heads * W2 * W2 * sizeof(float), "window bias", &k->rel_bias);
+            uint64_t lanes = op_window_bias_lanes_floats(m->ctx, g->heads, g->window, g->C / g->heads);
+            if (st == VITVK_OK && lanes)
+                st = vk_arena_add(&m->weights, lanes * sizeof(float), "window bias (lane order)", &k->rel_bias_lanes);
         }
         if (s + 1 < c->stages) {
             ADD(g->merge_g, 4ull * C) ADD(g->merge_b, 4ull * C) ADD(g->merge_w, 8ull * C * C)
@@ -300,7 +315,7 @@ vitvk_status swin_load(loader *L)
                 st = read_qkv(L, k, base, g->C, c->qkv_bias_required);
             if (st == VITVK_OK) {
                 snprintf(n, sizeof n, "%sattention.self.relative_position_bias_table", base);
-                st = read_relbias(L, k->rel_bias, n, g->window, g->heads);
+                st = read_relbias(L, k->rel_bias, k->rel_bias_lanes, n, g->window, g->heads);
             }
         }
         if (st == VITVK_OK && g->merge_w) {
@@ -444,7 +459,8 @@ vitvk_status swin_plan(vitvk_plan *p)
                                 .M = M, .N = 3 * C, .K = C, .lda = C, .ldc = 3 * C};
             if (st == VITVK_OK)
                 st = op_gemm(g, &t, f16, VK_GEMM_SAME, &qkv, "qkv projection");
-            vk_window_args wa = {.qkv = p->qkv, .qkv_bias = k->qkv_b, .rel_bias = k->rel_bias, .out = p->attn,
+            vk_window_args wa = {.qkv = p->qkv, .qkv_bias = k->qkv_b, .rel_bias = k->rel_bias,
+                                 .rel_bias_lanes = k->rel_bias_lanes, .out = p->attn,
                                  .N = (uint32_t)B, .H = sg->H, .W = sg->W, .C = C, .heads = sg->heads,
                                  .window = sg->window, .shift = b % 2 ? sg->shift : 0};
             if (st == VITVK_OK)

@@ -570,6 +570,119 @@ START_TEST(attention_bcast)
 }
 END_TEST
 
+/* ---- Swin window attention ------------------------------------------ */
+
+/* Region of position i on an axis of the shifted, padded map (transformers'
+ * mask: three slices when shifted). */
+static uint32_t ref_region(uint32_t i, uint32_t size, uint32_t ws, uint32_t shift)
+{
+    return i < size - ws ? 0 : (i < size - shift ? 1 : 2);
+}
+
+/* transformers' SwinSelfAttention on the rolled, padded map, per token:
+ * padded keys are the zero token's (k, v = the biases), keys of another
+ * region -100 when shifted. Returns the kernel that ran. */
+static vk_shader_id window_case(uint32_t N, uint32_t H, uint32_t W, uint32_t C, uint32_t heads, uint32_t ws,
+                                uint32_t shift, bool f16)
+{
+    harness h;
+    h_init(&h);
+    uint32_t T = H * W, hd = C / heads, ws2 = ws * ws;
+    uint32_t Hp = (H + ws - 1) / ws * ws, Wp = (W + ws - 1) / ws * ws;
+    size_t nq = (size_t)N * T * 3 * C, nr = (size_t)heads * ws2 * ws2, no = (size_t)N * T * C;
+    float *QKV = rand_vec(nq, 2.0f), *B = rand_vec(3 * (size_t)C, 1.0f), *R = rand_vec(nr, 3.0f);
+    if (f16)
+        round_half(QKV, nq), round_half(B, 3 * (size_t)C);
+    uint64_t nl = op_window_bias_lanes_floats(ctx, heads, ws, hd);
+    vk_buffer *bq = h_buf(&h, nq * (f16 ? 2 : 4)), *bb = h_buf(&h, 3 * (size_t)C * (f16 ? 2 : 4));
+    vk_buffer *br = h_buf(&h, nr * 4), *bo = h_buf(&h, no * (f16 ? 2 : 4)), *bl = nl ? h_buf(&h, nl * 4) : NULL;
+    h_commit(&h);
+    h_write(&h, bq, QKV, nq, f16);
+    h_write(&h, bb, B, 3 * (size_t)C, f16);
+    h_write(&h, br, R, nr, false);
+    if (nl) {
+        float *L = malloc(nl * sizeof *L);
+        op_window_bias_lanes(R, L, heads, ws);
+        h_write(&h, bl, L, nl, false);
+        free(L);
+    }
+    vk_window_args a = {.qkv = bq, .qkv_bias = bb, .rel_bias = br, .rel_bias_lanes = bl, .out = bo,
+                        .N = N, .H = H, .W = W, .C = C, .heads = heads, .window = ws, .shift = shift};
+    ck_assert_int_eq(op_window_attention(&h.prog, &h.tune, f16, &a), VITVK_OK);
+    vk_shader_id ran = h.prog.items[h.prog.count - 1].kernel->id;
+    h_run(&h);
+    float *O = h_read(&h, bo, no, f16);
+
+    double *ref = calloc(no, sizeof *ref), *sc = malloc(ws2 * sizeof *sc);
+    double scale = 1.0 / sqrt((double)hd);
+    for (uint32_t n = 0; n < N; n++)
+        for (uint32_t hh = 0; hh < heads; hh++)
+            for (uint32_t tok = 0; tok < T; tok++) {
+                uint32_t y = tok / W, x = tok % W;
+                uint32_t i = (y + Hp - shift) % Hp, j = (x + Wp - shift) % Wp;
+                uint32_t wi = i / ws * ws, wj = j / ws * ws, qi = (i - wi) * ws + (j - wj);
+                uint32_t rq = ref_region(i, Hp, ws, shift) * 3 + ref_region(j, Wp, ws, shift);
+                const float *q = QKV + ((size_t)n * T + tok) * 3 * C + hh * hd;
+                double mx = -INFINITY, sum = 0;
+                for (uint32_t kk = 0; kk < ws2; kk++) {
+                    uint32_t ki = wi + kk / ws, kj = wj + kk % ws;
+                    uint32_t ky = (ki + shift) % Hp, kx = (kj + shift) % Wp;
+                    const float *k = ky < H && kx < W ? QKV + ((size_t)n * T + ky * W + kx) * 3 * C + C + hh * hd
+                                                      : B + C + hh * hd;
+                    double d = 0;
+                    for (uint32_t e = 0; e < hd; e++)
+                        d += (double)q[e] * k[e];
+                    d = d * scale + R[((size_t)hh * ws2 + qi) * ws2 + kk];
+                    if (shift && ref_region(ki, Hp, ws, shift) * 3 + ref_region(kj, Wp, ws, shift) != rq)
+                        d -= 100.0;
+                    sc[kk] = d;
+                    mx = d > mx ? d : mx;
+                }
+                for (uint32_t kk = 0; kk < ws2; kk++)
+                    sum += sc[kk] = exp(sc[kk] - mx);
+                for (uint32_t kk = 0; kk < ws2; kk++) {
+                    uint32_t ki = wi + kk / ws, kj = wj + kk % ws;
+                    uint32_t ky = (ki + shift) % Hp, kx = (kj + shift) % Wp;
+                    const float *v = ky < H && kx < W
+                                         ? QKV + ((size_t)n * T + ky * W + kx) * 3 * C + 2 * C + hh * hd
+                                         : B + 2 * C + hh * hd;
+                    for (uint32_t e = 0; e < hd; e++)
+                        ref[((size_t)n * T + tok) * C + hh * hd + e] += sc[kk] / sum * v[e];
+                }
+            }
+    expect_close("window attention", O, ref, no, f16 ? 1e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
+    free(QKV), free(B), free(R), free(O), free(ref), free(sc);
+    h_destroy(&h);
+    return ran;
+}
+
+/* Every window-attention kernel against the reference: _i bit 0 fp16;
+ * _i / 2 = 0 the CPU family as tuned (on lavapipe the window-per-workgroup
+ * kernel wherever it applies), 1 the CPU family without shuffle (query per
+ * lane), 2 the GPU family. Heads of 32 (Swin-T's) with window 7, shifted,
+ * whole and padded maps; heads of 64 (two texel groups) with window 3;
+ * heads of 12 (3 texels, fewer than the lanes); heads of 6 (no texels). */
+START_TEST(window_attention)
+{
+    bool f16 = _i & 1;
+    int mode = _i / 2;
+    ctx->kernel_family = mode == 2 ? VITVK_KERNELS_GPU : VITVK_KERNELS_CPU;
+    force_texel = mode == 1 ? FORCE_PLAIN : TUNED;
+    bool lanes = mode == 0 && ctx->caps.subgroup_shuffle && ctx->caps.subgroup_size == 8;
+    vk_shader_id want = lanes ? SH_WINDOW_ATTENTION_BCAST : SH_WINDOW_ATTENTION_TEXEL;
+    ck_assert_int_eq(window_case(2, 14, 14, 64, 2, 7, 3, f16), want);
+    ck_assert_int_eq(window_case(1, 14, 14, 64, 2, 7, 0, f16), want);
+    ck_assert_int_eq(window_case(1, 10, 12, 32, 1, 7, 3, f16), want); /* padded to 14 x 14 */
+    ck_assert_int_eq(window_case(1, 6, 5, 128, 2, 3, 1, f16), want);  /* heads of 64 */
+    ck_assert_int_eq(window_case(2, 8, 8, 48, 4, 4, 2, f16), want);   /* heads of 12 */
+    /* window 12 with heads of 32 keeps too many queries per lane for the
+     * window-per-workgroup kernel: the query-per-lane one runs */
+    ck_assert_int_eq(window_case(1, 12, 12, 32, 1, 12, 0, f16), SH_WINDOW_ATTENTION_TEXEL);
+    ck_assert_int_eq(window_case(1, 7, 7, 12, 2, 7, 0, f16), SH_WINDOW_ATTENTION);
+    force_texel = TUNED;
+}
+END_TEST
+
 /* ---- patch embedding --------------------------------------------- */
 
 START_TEST(patch_embedding)
@@ -802,6 +915,7 @@ static Suite *kernels_suite(void)
     tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
     tcase_add_loop_test(tc, gemm_texel_bcast, 0, 4);
     tcase_add_loop_test(tc, attention_bcast, 0, 4);
+    tcase_add_loop_test(tc, window_attention, 0, 6);
     tcase_add_loop_test(tc, gemm_blocked_weights, 0, 2);
     tcase_add_loop_test(tc, layernorm_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_shapes, 0, 4);

@@ -135,12 +135,25 @@ vitvk_status op_meanpool(vk_program *p, const vk_tuning *t, bool fp16, bool out3
 
 /* Swin window attention on qkv [N, H*W, 3C] (unshifted token order) ->
  * out [N, H*W, C]; qkv_bias [3C] stands for padded tokens; rel_bias fp32
- * [heads][ws*ws][ws*ws]. */
+ * [heads][ws*ws][ws*ws]. rel_bias_lanes (may be NULL) is the same table
+ * in the lane order of the CPU kernel that runs one window per workgroup
+ * (op_window_bias_lanes); that kernel runs only where it is given. */
 typedef struct vk_window_args {
-    const vk_buffer *qkv, *qkv_bias, *rel_bias, *out;
+    const vk_buffer *qkv, *qkv_bias, *rel_bias, *rel_bias_lanes, *out;
     uint32_t N, H, W, C, heads, window, shift;
 } vk_window_args;
 vitvk_status op_window_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_window_args *a);
+
+/* Floats of the lane-ordered bias table for (heads, window) when this
+ * context's kernels may read it (a CPU device with 8-lane shuffle and a
+ * head size of hd), else 0: the loader keeps it beside rel_bias. */
+uint64_t op_window_bias_lanes_floats(const vitvk_context *ctx, uint32_t heads, uint32_t window, uint32_t hd);
+
+/* rel_bias [heads][ws2][ws2] -> the lane table: float i % 4 of texel
+ * ((h * ws2 + k) * 8 + lane) * TQ4 + i / 4 is the bias of key k for query
+ * lane + 8 i (0 past the window), TQ4 = ceil(ceil(ws2 / 8) / 4). dst holds
+ * op_window_bias_lanes_floats floats. */
+void op_window_bias_lanes(const float *rel_bias, float *dst, uint32_t heads, uint32_t window);
 
 /* Swin patch merging gather: x [N, H, W, C] -> y [N, ceil(H/2)*ceil(W/2), 4C]. */
 vitvk_status op_patch_merge(vk_program *p, const vk_tuning *t, bool fp16, const vk_buffer *x, const vk_buffer *y,

@@ -2,23 +2,64 @@
  * and the patch-merging gather. */
 #include "ops.h"
 
+/* The window-per-workgroup kernel keeps every query of a window in one
+ * lane's registers: ceil(ws2 / 8) queries of hd / 4 texels each, twice (q
+ * and the output). Up to 64 texels (Swin's window 7 with heads of 32)
+ * llvmpipe spills them to a few KiB of stack; bigger windows take the
+ * query-per-lane kernel. */
+#define WINDOW_LANE_TEXELS 64u
+
+static uint32_t lane_queries(uint32_t window) { return vk_div_up(window * window, 8); }
+
+uint64_t op_window_bias_lanes_floats(const vitvk_context *ctx, uint32_t heads, uint32_t window, uint32_t hd)
+{
+    vk_tuning t;
+    vk_tuning_for(ctx, &t);
+    uint32_t tq = lane_queries(window);
+    if (!t.attn_texel || !t.attn_bcast || !ctx->caps.storage_texel || hd % 4 != 0 ||
+        tq * (hd / 4) > WINDOW_LANE_TEXELS)
+        return 0;
+    return (uint64_t)heads * window * window * 8 * vk_div_up(tq, 4) * 4;
+}
+
+void op_window_bias_lanes(const float *rel_bias, float *dst, uint32_t heads, uint32_t window)
+{
+    uint32_t ws2 = window * window, tq4 = vk_div_up(lane_queries(window), 4);
+    for (uint32_t h = 0; h < heads; h++)
+        for (uint32_t k = 0; k < ws2; k++)
+            for (uint32_t lane = 0; lane < 8; lane++)
+                for (uint32_t i = 0; i < 4 * tq4; i++) {
+                    uint32_t q = lane + 8 * i;
+                    dst[(((size_t)h * ws2 + k) * 8 + lane) * 4 * tq4 + i] =
+                        q < ws2 ? rel_bias[((size_t)h * ws2 + q) * ws2 + k] : 0.0f;
+                }
+}
+
 vitvk_status op_window_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk_window_args *a)
 {
     vk_kernel *k;
     uint32_t hd = a->C / a->heads;
     bool texel = t->attn_texel && hd % 4 == 0 && vk_texel_view_ok(p->ctx, fp16, a->qkv) &&
                  vk_texel_view_ok(p->ctx, fp16, a->qkv_bias);
-    vitvk_status st = vk_kernel_get(p->ctx, texel ? SH_WINDOW_ATTENTION_TEXEL : SH_WINDOW_ATTENTION, fp16, &k);
+    bool lanes = texel && a->rel_bias_lanes && t->attn_bcast && vk_broadcast_ok(p->ctx, 8) &&
+                 lane_queries(a->window) * (hd / 4) <= WINDOW_LANE_TEXELS &&
+                 a->rel_bias_lanes->size / 16 <= p->ctx->caps.max_texel_elements;
+    vk_shader_id id = lanes ? SH_WINDOW_ATTENTION_BCAST : texel ? SH_WINDOW_ATTENTION_TEXEL : SH_WINDOW_ATTENTION;
+    vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
     if (st != VITVK_OK)
         return st;
     uint32_t Hp = (a->H + a->window - 1) / a->window * a->window;
     uint32_t Wp = (a->W + a->window - 1) / a->window * a->window;
-    uint32_t spec[2] = {t->attn_wg, hd};
+    uint32_t spec[3] = {lanes ? 8 : t->attn_wg, hd, a->window};
     uint32_t push[8] = {a->H, a->W, Hp, Wp, a->window, a->shift, a->C, 0};
-    const vk_buffer *bufs[4] = {a->qkv, a->qkv_bias, a->rel_bias, a->out};
+    const vk_buffer *bufs[4] = {a->qkv, a->qkv_bias, lanes ? a->rel_bias_lanes : a->rel_bias, a->out};
     uint32_t T = a->H * a->W;
-    st = vk_program_add(p, k, spec, 2, bufs, 4, 1u << 3, push, sizeof push, vk_div_up(T, t->attn_wg), a->heads, a->N,
-                        "window attention");
+    if (lanes)
+        st = vk_program_add(p, k, spec, 3, bufs, 4, 1u << 3, push, sizeof push, (Hp / a->window) * (Wp / a->window),
+                            a->heads, a->N, "window attention");
+    else
+        st = vk_program_add(p, k, spec, 2, bufs, 4, 1u << 3, push, sizeof push, vk_div_up(T, t->attn_wg), a->heads,
+                            a->N, "window attention");
     if (st == VITVK_OK)
         vk_program_set_cost(p, 4ull * a->N * T * a->window * a->window * a->C,
                             (fp16 ? 2ull : 4ull) * a->N * T * 4 * a->C);
