@@ -117,13 +117,18 @@ void main()
         uint n = column(j);
         if (n >= p.N)
             break;
+        // Loaded once per column, not per row: on llvmpipe every storage-
+        // buffer load here is a loop over the 8 lanes, and the epilogue's
+        // code (tens of KiB, run once per workgroup) is a tenth of a
+        // small-K GEMM's time.
+        float bj = HAS_BIAS ? float(bias[n]) : 0.0;
         [[unroll]] for (uint i = 0; i < TM; i++) {
             uint m = m0 + i;
             if (m >= p.M)
                 break;
             float v = acc[i * TN + j];
             if (HAS_BIAS)
-                v += float(bias[n]);
+                v += bj;
             v = activate(v, ACT);
             if (HAS_RES)
                 v += float(res[m * p.ldr + n]);
