@@ -379,7 +379,8 @@ END_TEST
 
 /* ---- LayerNorm --------------------------------------------------- */
 
-static void layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps, bool f16, bool out32)
+/* Returns the kernel that ran. */
+static vk_shader_id layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps, bool f16, bool out32)
 {
     harness h;
     h_init(&h);
@@ -400,6 +401,7 @@ static void layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps
     h_write(&h, bb, Bv, D, f16);
     ck_assert_int_eq(op_layernorm(&h.prog, &h.tune, f16, out32, bx, bg, bb, by, rows, D, 0, stride, D, eps, "ln"),
                      VITVK_OK);
+    vk_shader_id ran = h.prog.items[h.prog.count - 1].kernel->id;
     h_run(&h);
     float *Y = h_read(&h, by, (size_t)rows * D, os == 2);
     double *ref = malloc((size_t)rows * D * sizeof *ref);
@@ -418,15 +420,21 @@ static void layernorm_case(uint32_t rows, uint32_t D, uint32_t stride, float eps
     expect_close("layernorm", Y, ref, (size_t)rows * D, os == 2 ? 1e-2 : 2e-5, os == 2 ? 2e-3 : 1e-5);
     free(X), free(G), free(Bv), free(Y), free(ref);
     h_destroy(&h);
+    return ran;
 }
 
 START_TEST(layernorm_shapes)
 {
     bool f16 = _i & 1;
     ctx->kernel_family = (_i & 2) ? VITVK_KERNELS_GPU : VITVK_KERNELS_CPU;
-    layernorm_case(394, 192, 192, 1e-12f, f16, false);     /* texel kernel */
+    bool cpu = !(_i & 2);
+    vk_shader_id ran = layernorm_case(394, 192, 192, 1e-12f, f16, false); /* texel kernel */
+    if (cpu)
+        ck_assert_int_eq(ran, SH_LAYERNORM_TEXEL);
     layernorm_case(7, 61, 61, 1e-6f, f16, false);          /* storage-buffer kernel */
-    layernorm_case(3, 192, 197 * 192, 1e-12f, f16, true);  /* [CLS] rows of a batch of 3 */
+    ran = layernorm_case(3, 192, 197 * 192, 1e-12f, f16, true); /* [CLS] rows of a batch of 3, fp32 out */
+    if (cpu)
+        ck_assert_int_eq(ran, SH_LAYERNORM_TEXEL_O32);
     layernorm_case(5, 60, 62, 1e-5f, f16, true);           /* stride not a multiple of 4 */
 }
 END_TEST
