@@ -222,6 +222,7 @@ vitvk_status swin_load(loader *L)
         if (!g->blocks)
             return vk_fail(m->ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
         uint64_t W2 = (uint64_t)g->window * g->window;
+        uint64_t lanes = op_window_bias_lanes_floats(m->ctx, g->heads, g->window, g->C / g->heads);
         for (uint32_t b = 0; st == VITVK_OK && b < g->depth; b++) {
             swin_block *k = &g->blocks[b];
 #define ADD(x, n)                                      \
@@ -233,7 +234,6 @@ vitvk_status swin_load(loader *L)
             ADD(k->fc2_w, (uint64_t)g->intermediate * C) ADD(k->fc2_b, C)
             if (st == VITVK_OK)
                 st = vk_arena_add(&m->weights, g->heads * W2 * W2 * sizeof(float), "window bias", &k->rel_bias);
-            uint64_t lanes = op_window_bias_lanes_floats(m->ctx, g->heads, g->window, g->C / g->heads);
             if (st == VITVK_OK && lanes)
                 st = vk_arena_add(&m->weights, lanes * sizeof(float), "window bias (lane order)", &k->rel_bias_lanes);
         }

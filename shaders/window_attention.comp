@@ -46,10 +46,10 @@ void main()
     float m = -3.402823e38, l = 0.0;
     uint WS2 = p.WS * p.WS;
     for (uint kk = 0; kk < WS2; kk++) {
-        uint ky, kx;
+        uint ktok;
         float mask;
-        bool padded = window_key(wq, kk, ky, kx, mask);
-        uint kb = base + (ky * p.W + kx) * C3;
+        bool padded = window_key(wq, kk, ktok, mask);
+        uint kb = base + ktok * C3;
         float s = 0.0;
         for (uint d = 0; d < HD; d++) {
             uint c = p.C + h * HD + d;

@@ -46,15 +46,6 @@ const uint TQ4 = (TQ + 3) / 4;  // their bias texels per key
 
 #include "window_geometry.glsl"
 
-// Token index of position (i, j) of the shifted, padded map, clamped into
-// the map (a padded position reads a real token; the caller knows).
-uint map_token(uint i, uint j, out bool padded)
-{
-    uint y = (i + p.shift) % p.Hp, x = (j + p.shift) % p.Wp;
-    padded = y >= p.H || x >= p.W;
-    return min(y, p.H - 1) * p.W + min(x, p.W - 1);
-}
-
 void main()
 {
     uint lane = gl_SubgroupInvocationID;
@@ -78,9 +69,9 @@ void main()
         uint qi = min(lane + 8 * i, WS2 - 1);
         uint ii = wi + qi / WS_C, jj = wj + qi % WS_C;
         bool padded;
-        qtok[i] = map_token(ii, jj, padded);
+        qtok[i] = window_token(ii, jj, padded);
         qstore[i] = !padded && lane + 8 * i < WS2;
-        qreg[i] = window_region(ii, p.Hp) * 3u + window_region(jj, p.Wp);
+        qreg[i] = window_region_at(ii, jj);
         [[unroll]] for (uint d = 0; d < HD4; d++) {
             q[i * HD4 + d] = imageLoad(QKV4, int(base + qtok[i] * C34 + h * HD4 + d)) * scale;
             acc[i * HD4 + d] = vec4(0.0);
@@ -101,8 +92,8 @@ void main()
     for (uint kk = 0; kk < WS2; kk++) {
         uint ki = wi + kk / WS_C, kj = wj + kk % WS_C;
         bool kpad;
-        uint ktok = map_token(ki, kj, kpad);
-        uint kreg = window_region(ki, p.Hp) * 3u + window_region(kj, p.Wp);
+        uint ktok = window_token(ki, kj, kpad);
+        uint kreg = window_region_at(ki, kj);
         int row = int(base + ktok * C34);
 
         float s[TQ];

@@ -49,12 +49,12 @@ void main()
     float m = -3.402823e38, l = 0.0;
     uint WS2 = p.WS * p.WS;
     for (uint kk = 0; kk < WS2; kk++) {
-        uint ky, kx;
+        uint ktok;
         float mask;
-        bool padded = window_key(wq, kk, ky, kx, mask);
+        bool padded = window_key(wq, kk, ktok, mask);
         // A padded key reads a real token (so the load stays in bounds)
         // and takes the biases instead.
-        int kb = int(base + (min(ky, p.H - 1) * p.W + min(kx, p.W - 1)) * C34);
+        int kb = int(base + ktok * C34);
         float s = 0.0;
         [[unroll]] for (uint d = 0; d < HD4; d++) {
             vec4 kv = imageLoad(QKV4, kb + koff + int(d));

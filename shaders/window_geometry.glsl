@@ -14,6 +14,22 @@ uint window_region(uint i, uint size)
     return i < size - p.WS ? 0u : (i < size - p.shift ? 1u : 2u);
 }
 
+// The mask region of position (i, j) of the shifted, padded map.
+uint window_region_at(uint i, uint j)
+{
+    return window_region(i, p.Hp) * 3u + window_region(j, p.Wp);
+}
+
+// The token at position (i, j) of the shifted, padded map, and whether it
+// is padding: then the nearest real token, so that loads stay in bounds
+// (the caller uses the zero token's values instead).
+uint window_token(uint i, uint j, out bool padded)
+{
+    uint y = (i + p.shift) % p.Hp, x = (j + p.shift) % p.Wp;
+    padded = y >= p.H || x >= p.W;
+    return min(y, p.H - 1u) * p.W + min(x, p.W - 1u);
+}
+
 struct WindowQuery {
     uint wi, wj; // the window's corner in the shifted, padded map
     uint qi;     // the query's position in its window (row of the bias table)
@@ -28,18 +44,18 @@ WindowQuery window_query(uint tok)
     w.wi = i / p.WS * p.WS;
     w.wj = j / p.WS * p.WS;
     w.qi = (i - w.wi) * p.WS + (j - w.wj);
-    w.rq = window_region(i, p.Hp) * 3u + window_region(j, p.Wp);
+    w.rq = window_region_at(i, j);
     return w;
 }
 
-// Key kk of the query's window: its token (ky, kx) in the map, whether it
-// is padding (then it is a zero token after LayerNorm), and the mask to
-// add to its score.
-bool window_key(WindowQuery w, uint kk, out uint ky, out uint kx, out float mask)
+// Key kk of the query's window: its token in the map (window_token),
+// whether it is padding (then it is a zero token after LayerNorm), and the
+// mask to add to its score.
+bool window_key(WindowQuery w, uint kk, out uint ktok, out float mask)
 {
     uint ki = w.wi + kk / p.WS, kj = w.wj + kk % p.WS;
-    ky = (ki + p.shift) % p.Hp;
-    kx = (kj + p.shift) % p.Wp;
-    mask = p.shift > 0u && window_region(ki, p.Hp) * 3u + window_region(kj, p.Wp) != w.rq ? -100.0 : 0.0;
-    return ky >= p.H || kx >= p.W;
+    bool padded;
+    ktok = window_token(ki, kj, padded);
+    mask = p.shift > 0u && window_region_at(ki, kj) != w.rq ? -100.0 : 0.0;
+    return padded;
 }

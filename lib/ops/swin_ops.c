@@ -11,15 +11,18 @@
 
 static uint32_t lane_queries(uint32_t window) { return vk_div_up(window * window, 8); }
 
+static bool lanes_fit(uint32_t window, uint32_t hd)
+{
+    return hd % 4 == 0 && lane_queries(window) * (hd / 4) <= WINDOW_LANE_TEXELS;
+}
+
 uint64_t op_window_bias_lanes_floats(const vitvk_context *ctx, uint32_t heads, uint32_t window, uint32_t hd)
 {
     vk_tuning t;
     vk_tuning_for(ctx, &t);
-    uint32_t tq = lane_queries(window);
-    if (!t.attn_texel || !t.attn_bcast || !ctx->caps.storage_texel || hd % 4 != 0 ||
-        tq * (hd / 4) > WINDOW_LANE_TEXELS)
+    if (!t.attn_texel || !t.attn_bcast || !ctx->caps.storage_texel || !lanes_fit(window, hd))
         return 0;
-    return (uint64_t)heads * window * window * 8 * vk_div_up(tq, 4) * 4;
+    return (uint64_t)heads * window * window * 8 * vk_div_up(lane_queries(window), 4) * 4;
 }
 
 void op_window_bias_lanes(const float *rel_bias, float *dst, uint32_t heads, uint32_t window)
@@ -41,8 +44,7 @@ vitvk_status op_window_attention(vk_program *p, const vk_tuning *t, bool fp16, c
     uint32_t hd = a->C / a->heads;
     bool texel = t->attn_texel && hd % 4 == 0 && vk_texel_view_ok(p->ctx, fp16, a->qkv) &&
                  vk_texel_view_ok(p->ctx, fp16, a->qkv_bias);
-    bool lanes = texel && a->rel_bias_lanes && t->attn_bcast && vk_broadcast_ok(p->ctx, 8) &&
-                 lane_queries(a->window) * (hd / 4) <= WINDOW_LANE_TEXELS &&
+    bool lanes = texel && a->rel_bias_lanes && t->attn_bcast && vk_broadcast_ok(p->ctx, 8) && lanes_fit(a->window, hd) &&
                  a->rel_bias_lanes->size / 16 <= p->ctx->caps.max_texel_elements;
     vk_shader_id id = lanes ? SH_WINDOW_ATTENTION_BCAST : texel ? SH_WINDOW_ATTENTION_TEXEL : SH_WINDOW_ATTENTION;
     vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
@@ -54,12 +56,10 @@ vitvk_status op_window_attention(vk_program *p, const vk_tuning *t, bool fp16, c
     uint32_t push[8] = {a->H, a->W, Hp, Wp, a->window, a->shift, a->C, 0};
     const vk_buffer *bufs[4] = {a->qkv, a->qkv_bias, lanes ? a->rel_bias_lanes : a->rel_bias, a->out};
     uint32_t T = a->H * a->W;
-    if (lanes)
-        st = vk_program_add(p, k, spec, 3, bufs, 4, 1u << 3, push, sizeof push, (Hp / a->window) * (Wp / a->window),
-                            a->heads, a->N, "window attention");
-    else
-        st = vk_program_add(p, k, spec, 2, bufs, 4, 1u << 3, push, sizeof push, vk_div_up(T, t->attn_wg), a->heads,
-                            a->N, "window attention");
+    /* A workgroup per window, or a query per invocation (no window constant). */
+    uint32_t groups = lanes ? (Hp / a->window) * (Wp / a->window) : vk_div_up(T, t->attn_wg);
+    st = vk_program_add(p, k, spec, lanes ? 3 : 2, bufs, 4, 1u << 3, push, sizeof push, groups, a->heads, a->N,
+                        "window attention");
     if (st == VITVK_OK)
         vk_program_set_cost(p, 4ull * a->N * T * a->window * a->window * a->C,
                             (fp16 ? 2ull : 4ull) * a->N * T * 4 * a->C);
