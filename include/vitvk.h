@@ -79,6 +79,38 @@ typedef enum vitvk_device_type {
     VITVK_DEVICE_CPU = 4
 } vitvk_device_type;
 
+/* Component types of a cooperative-matrix shape (the numbering of
+ * Vulkan's VkComponentTypeKHR). */
+typedef enum vitvk_component {
+    VITVK_COMPONENT_F16 = 0,
+    VITVK_COMPONENT_F32 = 1,
+    VITVK_COMPONENT_F64 = 2,
+    VITVK_COMPONENT_S8 = 3,
+    VITVK_COMPONENT_S16 = 4,
+    VITVK_COMPONENT_S32 = 5,
+    VITVK_COMPONENT_S64 = 6,
+    VITVK_COMPONENT_U8 = 7,
+    VITVK_COMPONENT_U16 = 8,
+    VITVK_COMPONENT_U32 = 9,
+    VITVK_COMPONENT_U64 = 10
+} vitvk_component;
+
+/* One cooperative-matrix shape a device lists for compute shaders at
+ * subgroup scope: D (m x n, `result`) = A (m x k, `a`) * B (k x n, `b`) +
+ * C (m x n, `c`). */
+typedef enum vitvk_coopmat_mode {
+    VITVK_COOPMAT_AUTO = 0,
+    VITVK_COOPMAT_OFF = 1,
+    VITVK_COOPMAT_FP16_ACCUMULATE = 2
+} vitvk_coopmat_mode;
+
+typedef struct vitvk_coopmat_shape {
+    uint32_t m, n, k;
+    vitvk_component a, b, c, result;
+} vitvk_coopmat_shape;
+
+#define VITVK_MAX_COOPMAT_SHAPES 16
+
 typedef struct vitvk_device_info {
     uint32_t index;              /* position in the instance's enumeration */
     char name[256];
@@ -96,6 +128,11 @@ typedef struct vitvk_device_info {
     uint64_t max_storage_buffer_range;
     int cooperative_matrix_nv;   /* VK_NV_cooperative_matrix listed */
     int cooperative_matrix_khr;  /* VK_KHR_cooperative_matrix listed */
+    /* The shapes each extension lists (the first VITVK_MAX_COOPMAT_SHAPES
+     * of the driver's list, other scopes and types left out). */
+    uint32_t coopmat_khr_count, coopmat_nv_count;
+    vitvk_coopmat_shape coopmat_khr[VITVK_MAX_COOPMAT_SHAPES];
+    vitvk_coopmat_shape coopmat_nv[VITVK_MAX_COOPMAT_SHAPES];
     uint64_t device_local_bytes; /* sum of device-local heaps */
 } vitvk_device_info;
 
@@ -158,6 +195,21 @@ typedef struct vitvk_context_desc {
      * comparing kernels with `vit-vk-cli bench --kernels`; results agree
      * within each precision's tolerance either way. */
     vitvk_kernel_family kernels;
+    /* Tensor cores (cooperative matrices) in the GPU kernel family's fp16
+     * GEMMs: AUTO uses them where the device has them (KHR where the
+     * build's glslang compiled the KHR kernels, else NV), accumulating in
+     * fp32; OFF never does; FP16_ACCUMULATE accumulates in fp16 where the
+     * device lists such a shape (faster on most GPUs, less accurate: see
+     * README, "Precision"). */
+    vitvk_coopmat_mode cooperative_matrix;
+    /* For tuning experiments (`vit-vk-cli bench --coopmat-tile`): the KHR
+     * cooperative-matrix GEMM's workgroup tile BM, BN, BK, subgroup tile
+     * WM, WN, and matrix shape M, N, K (one the device lists), used for
+     * every fp16 GEMM as given. All zero = the tuned choice per GEMM. A
+     * tile the device cannot run (shared memory, invocations per group,
+     * sizes that are not multiples of each other) fails
+     * vitvk_context_create with VITVK_ERR_INVALID_ARGUMENT, saying why. */
+    uint32_t coopmat_tile[8];
     /* Enable VK_LAYER_KHRONOS_validation (when installed). Validation
      * messages of severity warning or error go to `log` and are counted in
      * vitvk_context_validation_errors(). Default 0. */

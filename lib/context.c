@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "coopmat.h"
 #include "internal.h"
 #include "ops/ops.h"
 
@@ -197,7 +198,7 @@ static bool coopmat_nv_shape(const vk_instance_table *vki, VkPhysicalDevice pd)
 typedef struct probe {
     vitvk_device_info info;
     vk_caps caps;
-    bool ext_16bit_storage, ext_float16, ext_portability;
+    bool ext_16bit_storage, ext_float16, ext_portability, ext_memory_model;
     uint32_t api_version;
 } probe;
 
@@ -236,6 +237,9 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     vki->vkGetPhysicalDeviceProperties2(pd, &p2);
 
     VkPhysicalDeviceCooperativeMatrixFeaturesNV cmf = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+    VkPhysicalDeviceCooperativeMatrixFeaturesKHR cmk = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR};
+    VkPhysicalDeviceVulkanMemoryModelFeatures vmm = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
+    out->ext_memory_model = api >= VK_API_VERSION_1_2 || has_extension(exts, next, "VK_KHR_vulkan_memory_model");
     VkPhysicalDevice16BitStorageFeatures f16s = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
     VkPhysicalDeviceShaderFloat16Int8Features f16a = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
     VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
@@ -245,6 +249,14 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     if (out->info.cooperative_matrix_nv) {
         cmf.pNext = f2.pNext;
         f2.pNext = &cmf;
+    }
+    if (out->info.cooperative_matrix_khr) {
+        cmk.pNext = f2.pNext;
+        f2.pNext = &cmk;
+    }
+    if (out->ext_memory_model) {
+        vmm.pNext = f2.pNext;
+        f2.pNext = &vmm;
     }
     vki->vkGetPhysicalDeviceFeatures2(pd, &f2);
     free(exts);
@@ -300,8 +312,23 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     c->storage_texel = (f32p.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT) &&
                        (f16p.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT);
     c->max_texel_elements = props.limits.maxTexelBufferElements;
+    if (d->cooperative_matrix_khr)
+        d->coopmat_khr_count = vk_coopmat_shapes(vki, pd, true, d->coopmat_khr, VITVK_MAX_COOPMAT_SHAPES);
+    if (d->cooperative_matrix_nv)
+        d->coopmat_nv_count = vk_coopmat_shapes(vki, pd, false, d->coopmat_nv, VITVK_MAX_COOPMAT_SHAPES);
+    c->memory_model = out->ext_memory_model && vmm.vulkanMemoryModel;
     c->coopmat_nv = cmf.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && sub.subgroupSize == 32 &&
-                    coopmat_nv_shape(vki, pd);
+                    c->memory_model && coopmat_nv_shape(vki, pd);
+#ifdef VITVK_KHR_COOPMAT
+    const vitvk_coopmat_shape *s32 = vk_coopmat_pick(d->coopmat_khr, d->coopmat_khr_count, VITVK_COMPONENT_F32);
+    const vitvk_coopmat_shape *s16 = vk_coopmat_pick(d->coopmat_khr, d->coopmat_khr_count, VITVK_COMPONENT_F16);
+    c->coopmat_khr = cmk.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && c->memory_model && s32 &&
+                     (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
+    if (s32)
+        c->khr_shape32 = *s32;
+    if (s16)
+        c->khr_shape16 = *s16;
+#endif
     return api >= VK_API_VERSION_1_1;
 }
 
@@ -544,12 +571,17 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
         .queueCount = 1,
         .pQueuePriorities = &prio,
     };
-    const char *exts[4];
+    const char *exts[6];
     uint32_t ne = 0;
     if (p->ext_portability)
         exts[ne++] = "VK_KHR_portability_subset";
     if (p->caps.coopmat_nv)
         exts[ne++] = "VK_NV_cooperative_matrix";
+    if (p->caps.coopmat_khr)
+        exts[ne++] = "VK_KHR_cooperative_matrix";
+    bool vmm = p->caps.coopmat_nv || p->caps.coopmat_khr;
+    if (vmm && api < VK_API_VERSION_1_2)
+        exts[ne++] = "VK_KHR_vulkan_memory_model";
     if (api < VK_API_VERSION_1_2 && p->caps.fp16_arith)
         exts[ne++] = "VK_KHR_shader_float16_int8";
 
@@ -562,13 +594,29 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
         .storageBuffer16BitAccess = p->caps.storage16,
         .pNext = p->caps.fp16_arith ? &f16a : NULL,
     };
+    /* The cooperative-matrix shaders declare the Vulkan memory model
+     * (glslang's gl_ScopeSubgroup needs GL_KHR_memory_scope_semantics). */
+    VkPhysicalDeviceVulkanMemoryModelFeatures vmmf = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES,
+        .vulkanMemoryModel = VK_TRUE,
+        .pNext = &f16s,
+    };
+    void *chain = vmm ? (void *)&vmmf : (void *)&f16s;
     VkPhysicalDeviceCooperativeMatrixFeaturesNV cmf = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV,
         .cooperativeMatrix = VK_TRUE,
-        .pNext = &f16s,
+        .pNext = chain,
     };
-    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
-                                    .pNext = p->caps.coopmat_nv ? (void *)&cmf : (void *)&f16s};
+    if (p->caps.coopmat_nv)
+        chain = &cmf;
+    VkPhysicalDeviceCooperativeMatrixFeaturesKHR cmk = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
+        .cooperativeMatrix = VK_TRUE,
+        .pNext = chain,
+    };
+    if (p->caps.coopmat_khr)
+        chain = &cmk;
+    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = chain};
     VkDeviceCreateInfo dci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
         .pNext = &f2,
@@ -587,23 +635,24 @@ static vitvk_status create_device(vitvk_context *ctx, const probe *p, uint32_t a
 
 /* What the host says it enabled on an adopted device. */
 typedef struct host_enabled {
-    bool storage16, float16, coopmat_nv;
+    bool storage16, float16, coopmat_nv, coopmat_khr, memory_model;
     bool float16_ext, portability_ext; /* listed in vk_enabled_extensions */
 } host_enabled;
 
 static host_enabled host_enabled_features(const vitvk_context_desc *d)
 {
     host_enabled e = {0};
-    bool coopmat_ext = false;
+    bool coopmat_ext = false, coopmat_khr_ext = false;
     for (uint32_t i = 0; d->vk_enabled_extensions && i < d->vk_enabled_extension_count; i++)
         if (d->vk_enabled_extensions[i]) {
             const char *name = d->vk_enabled_extensions[i];
             coopmat_ext |= strcmp(name, "VK_NV_cooperative_matrix") == 0;
+            coopmat_khr_ext |= strcmp(name, "VK_KHR_cooperative_matrix") == 0;
             e.float16_ext |= strcmp(name, "VK_KHR_shader_float16_int8") == 0;
             e.portability_ext |= strcmp(name, "VK_KHR_portability_subset") == 0;
         }
     for (const VkBaseInStructure *s = d->vk_enabled_features; s; s = s->pNext) {
-        switch (s->sType) {
+        switch ((int)s->sType) { /* int: the KHR cooperative-matrix value is not in older headers' enum */
         case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES:
             e.storage16 |= ((const VkPhysicalDevice16BitStorageFeatures *)s)->storageBuffer16BitAccess;
             break;
@@ -615,6 +664,14 @@ static host_enabled host_enabled_features(const vitvk_context_desc *d)
             break;
         case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES:
             e.float16 |= ((const VkPhysicalDeviceVulkan12Features *)s)->shaderFloat16;
+            e.memory_model |= ((const VkPhysicalDeviceVulkan12Features *)s)->vulkanMemoryModel;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES:
+            e.memory_model |= ((const VkPhysicalDeviceVulkanMemoryModelFeatures *)s)->vulkanMemoryModel;
+            break;
+        case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR:
+            e.coopmat_khr |= coopmat_khr_ext &&
+                             ((const VkPhysicalDeviceCooperativeMatrixFeaturesKHR *)s)->cooperativeMatrix;
             break;
         case VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV:
             e.coopmat_nv |= coopmat_ext && ((const VkPhysicalDeviceCooperativeMatrixFeaturesNV *)s)->cooperativeMatrix;
@@ -681,7 +738,9 @@ static void adopt_report_off(vitvk_context *ctx, const probe *p)
     if (p->caps.fp16_arith && !ctx->caps.fp16_arith)
         add_missing(off, sizeof off, "shaderFloat16");
     if (p->caps.coopmat_nv && !ctx->caps.coopmat_nv)
-        add_missing(off, sizeof off, "VK_NV_cooperative_matrix (tensor-core GEMM)");
+        add_missing(off, sizeof off, "VK_NV_cooperative_matrix and vulkanMemoryModel (tensor-core GEMM)");
+    if (p->caps.coopmat_khr && !ctx->caps.coopmat_khr)
+        add_missing(off, sizeof off, "VK_KHR_cooperative_matrix and vulkanMemoryModel (tensor-core GEMM)");
     if (off[0])
         vk_log(ctx, VITVK_LOG_INFO, "adopted device %s: the host did not enable %s", p->info.name, off);
 }
@@ -691,16 +750,25 @@ static void adopt_report_off(vitvk_context *ctx, const probe *p)
  * (with a warning in the log) if its results are wrong or it fails. */
 static void check_coopmat(vitvk_context *ctx)
 {
-    if (!ctx->caps.coopmat_nv)
-        return;
-    vk_tuning t;
-    vk_tuning_for(ctx, &t);
-    if (!t.gemm_coopmat_nv)
-        return;
-    double err = 0.0;
-    if (vk_gemm_check(ctx, &t, true, &err) != VITVK_OK) {
-        vk_log(ctx, VITVK_LOG_WARNING, "cooperative-matrix GEMM disabled: %s", ctx->last_error);
-        ctx->caps.coopmat_nv = false;
+    for (int pass = 0; pass < 3; pass++) {
+        vk_tuning t;
+        vk_tuning_for(ctx, &t);
+        if (!t.gemm_coopmat)
+            return;
+        double err = 0.0;
+        if (vk_gemm_check(ctx, &t, true, &err) == VITVK_OK)
+            return;
+        /* KHR with fp16 accumulation failed: try fp32 accumulation; KHR
+         * failed: try NV (if the device has it), then nothing. */
+        vk_log(ctx, VITVK_LOG_WARNING, "cooperative-matrix GEMM (%s%s) disabled: %s",
+               t.gemm_coopmat == VK_COOPMAT_KHR ? "KHR" : "NV", t.cm_acc16 ? ", fp16 accumulation" : "",
+               ctx->last_error);
+        if (t.cm_acc16)
+            ctx->caps.khr_shape16.m = 0;
+        else if (t.gemm_coopmat == VK_COOPMAT_KHR)
+            ctx->caps.coopmat_khr = false;
+        else
+            ctx->caps.coopmat_nv = false;
     }
 }
 
@@ -749,6 +817,10 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         vk_errorf(err, err_size, "unknown kernel family %d", (int)desc.kernels);
         return VITVK_ERR_INVALID_ARGUMENT;
     }
+    if ((unsigned)desc.cooperative_matrix > VITVK_COOPMAT_FP16_ACCUMULATE) {
+        vk_errorf(err, err_size, "unknown cooperative_matrix mode %d", (int)desc.cooperative_matrix);
+        return VITVK_ERR_INVALID_ARGUMENT;
+    }
     vitvk_allocator ha = desc.host_allocator ? *desc.host_allocator : (vitvk_allocator){0};
     if ((ha.alloc || ha.realloc || ha.free) && !(ha.alloc && ha.realloc && ha.free)) {
         vk_errorf(err, err_size, "%s", "host_allocator needs all of alloc, realloc and free");
@@ -767,6 +839,8 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
     ctx->log = desc.log;
     ctx->log_user = desc.log_user;
     ctx->kernel_family = desc.kernels;
+    ctx->coopmat_mode = desc.cooperative_matrix;
+    memcpy(ctx->coopmat_tile, desc.coopmat_tile, sizeof ctx->coopmat_tile);
     ctx->budget = desc.device_memory_budget;
     ctx->vk_alloc = (const VkAllocationCallbacks *)desc.vk_allocation_callbacks;
     vitvk_status st = VITVK_OK;
@@ -811,7 +885,11 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         host_enabled en = host_enabled_features(&desc);
         ctx->caps.storage16 = p.caps.storage16 && (desc.vk_storage16_enabled || en.storage16);
         ctx->caps.fp16_arith = p.caps.fp16_arith && en.float16 && (p.api_version >= VK_API_VERSION_1_2 || en.float16_ext);
-        ctx->caps.coopmat_nv = p.caps.coopmat_nv && en.coopmat_nv && ctx->caps.fp16_arith && ctx->caps.storage16;
+        ctx->caps.memory_model = p.caps.memory_model && en.memory_model;
+        ctx->caps.coopmat_nv = p.caps.coopmat_nv && en.coopmat_nv && ctx->caps.fp16_arith && ctx->caps.storage16 &&
+                               ctx->caps.memory_model;
+        ctx->caps.coopmat_khr = p.caps.coopmat_khr && en.coopmat_khr && ctx->caps.fp16_arith && ctx->caps.storage16 &&
+                                ctx->caps.memory_model;
         ctx->info.storage16 = ctx->caps.storage16;
         ctx->info.fp16_arithmetic = ctx->caps.fp16_arith;
         adopt_report_off(ctx, &p);
@@ -897,6 +975,12 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         snprintf(msg, sizeof msg, "%s", ctx->last_error);
         goto fail;
     }
+    if (ctx->coopmat_tile[0] || ctx->coopmat_tile[5]) {
+        if (!vk_coopmat_tile_check(ctx, ctx->coopmat_tile, msg, sizeof msg)) {
+            st = VITVK_ERR_INVALID_ARGUMENT;
+            goto fail;
+        }
+    }
     check_coopmat(ctx);
     {
         vk_tuning t;
@@ -904,7 +988,8 @@ vitvk_status vitvk_context_create(const vitvk_context_desc *desc_in, vitvk_conte
         vk_log(ctx, VITVK_LOG_INFO, "%s device %s (Vulkan %u.%u), %s kernels%s%s",
                desc.adopt_device ? "adopted" : "created", ctx->info.name, VK_API_VERSION_MAJOR(ctx->info.api_version),
                VK_API_VERSION_MINOR(ctx->info.api_version), t.gemm_tiled ? "GPU" : "CPU",
-               t.gemm_coopmat_nv ? ", cooperative matrices" : "", ctx->budget ? ", with a device-memory budget" : "");
+               t.gemm_coopmat == VK_COOPMAT_KHR ? ", KHR cooperative matrices"
+               : t.gemm_coopmat == VK_COOPMAT_NV ? ", NV cooperative matrices" : "", ctx->budget ? ", with a device-memory budget" : "");
     }
     ctx->last_error[0] = 0;
     *out = ctx;

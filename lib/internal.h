@@ -25,6 +25,8 @@ typedef enum vk_shader_id {
     SH_GEMM_TEXEL_BCAST, /* the same, one A texel per 8 rows handed round by subgroupShuffle */
     SH_GEMM_TILED,    /* shared-memory tiles (GPUs) */
     SH_GEMM_TILED_W16,
+    SH_GEMM_COOPMAT,     /* fp16 only: KHR cooperative matrices, fp32 accumulation (built where glslang can) */
+    SH_GEMM_COOPMAT_H16, /* the same, fp16 accumulation */
     SH_GEMM_COOPMAT_NV, /* fp16 only: NV cooperative matrices (tensor cores) */      /* fp16 variant: only W is half (A and C fp32) */
     SH_LAYERNORM,
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
@@ -73,6 +75,14 @@ typedef struct vk_caps {
      * compute shaders, subgroup size 32, shaderFloat16: enabled on devices
      * the library creates (never assumed on an adopted one). */
     bool coopmat_nv;
+    /* VK_KHR_cooperative_matrix usable (the extension, its feature,
+     * vulkanMemoryModel, 16-bit storage, shaderFloat16, and a build whose
+     * glslang compiled the KHR kernels), with the shape the GEMM uses for
+     * fp32 accumulation (khr_shape32) and for fp16 (khr_shape16, m == 0
+     * when the device lists none). */
+    bool coopmat_khr;
+    vitvk_coopmat_shape khr_shape32, khr_shape16;
+    bool memory_model;         /* vulkanMemoryModel: every cooperative-matrix shader declares it */
     bool subgroup_arith;       /* subgroup arithmetic in compute shaders */
     bool subgroup_shuffle;     /* subgroupShuffle in compute shaders */
     /* Storage texel buffers of RGBA32F and RGBA16F (the vec4 kernels read
@@ -101,10 +111,13 @@ struct vitvk_context {
     VkFence fence;
 
     vk_kernel *kernels[SH_COUNT][2]; /* [shader][0 = fp32, 1 = fp16], made on first use */
+    struct vk_name *names;           /* vk_intern's strings */
 
     vitvk_log_fn log;
     void *log_user;
     vitvk_kernel_family kernel_family; /* AUTO, or forced by the caller */
+    vitvk_coopmat_mode coopmat_mode;   /* AUTO, OFF or FP16_ACCUMULATE (vitvk_context_desc) */
+    uint32_t coopmat_tile[8];          /* vitvk_context_desc.coopmat_tile: all zero, or checked */
     uint64_t budget;       /* device_memory_budget, 0 = none */
     const VkAllocationCallbacks *vk_alloc; /* the caller's, or NULL */
     vitvk_allocator host_alloc; /* the caller's; all NULL = the C library's */
@@ -197,7 +210,7 @@ vitvk_status vk_upload(vitvk_context *ctx, vk_arena *arena, vk_buffer *dst, cons
 /* ---- kernels (kernel.c) ------------------------------------------ */
 
 #define VK_MAX_BINDINGS 8
-#define VK_MAX_SPEC 12
+#define VK_MAX_SPEC 16
 #define VK_MAX_PUSH 64
 
 typedef struct vk_pipeline_entry {
@@ -231,6 +244,10 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
 vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t *spec,
                                 uint32_t count, VkPipeline *out);
 void vk_kernels_destroy(vitvk_context *ctx);
+/* A copy of `text` that lives as long as the context (one per distinct
+ * text): for variant names built at plan time, which profiles keep by
+ * pointer. NULL when out of memory. */
+const char *vk_intern(vitvk_context *ctx, const char *text);
 
 /* ---- recorder (recorder.c) --------------------------------------- */
 
@@ -279,7 +296,8 @@ void vk_program_set_cost(vk_program *p, uint64_t flops, uint64_t bytes);
  * storage variant, "gemm_texel.f16"); an op that chooses among tilings or
  * code paths within one shader calls this right after vk_program_add with
  * a string that says which ("gemm_texel.f16 8x2 wg8"). `variant` must be a
- * static string (it is kept by pointer for the life of the plan). */
+ * static string or one from vk_intern (it is kept by pointer for the life
+ * of the plan). */
 void vk_program_set_variant(vk_program *p, const char *variant);
 /* Creates the descriptor pool and writes every set. Call once, after the
  * buffers are committed and before recording. */

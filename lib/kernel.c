@@ -38,6 +38,13 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER_T(SH_GEMM_TEXEL_BCAST, gemm_texel, b32, b16, 5, 32, 0x3),
     SHADER(SH_GEMM_TILED, gemm_tiled, f32, f16, 7, 32),
     SHADER(SH_GEMM_TILED_W16, gemm_tiled, f32, w16, 7, 32),
+#ifdef VITVK_KHR_COOPMAT
+    SHADER(SH_GEMM_COOPMAT, gemm_coopmat, f16, f16, 5, 32), /* fp16 plans only */
+    SHADER(SH_GEMM_COOPMAT_H16, gemm_coopmat, h16, h16, 5, 32),
+#else /* this build's glslang could not compile them: never chosen (no caps.coopmat_khr) */
+    [SH_GEMM_COOPMAT] = {"gemm_coopmat", {"gemm_coopmat.f16", "gemm_coopmat.f16"}, {NULL, NULL}, {0, 0}, 5, 32, 0, 0, 0},
+    [SH_GEMM_COOPMAT_H16] = {"gemm_coopmat", {"gemm_coopmat.h16", "gemm_coopmat.h16"}, {NULL, NULL}, {0, 0}, 5, 32, 0, 0, 0},
+#endif
     SHADER(SH_GEMM_COOPMAT_NV, gemm_coopmat_nv, f16, f16, 5, 32), /* fp16 plans only */
     SHADER(SH_LAYERNORM, layernorm, f32, f16, 4, 24),
     SHADER(SH_LAYERNORM_O32, layernorm, f32, o32, 4, 24),
@@ -95,6 +102,9 @@ vitvk_status vk_kernel_get(vitvk_context *ctx, vk_shader_id id, bool fp16, vk_ke
         return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: fp16 precision needs storageBuffer16BitAccess",
                        ctx->info.name);
     const shader_desc *d = &shaders[id];
+    if (!d->code[fp16 ? 1 : 0])
+        return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: not in this build (its glslang could not compile it)",
+                       d->variant[fp16 ? 1 : 0]);
     vk_kernel *k = vk_calloc(ctx, 1, sizeof *k);
     if (!k)
         return vk_fail(ctx, VITVK_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
@@ -211,8 +221,33 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
     return VITVK_OK;
 }
 
+struct vk_name {
+    struct vk_name *next;
+    char text[];
+};
+
+const char *vk_intern(vitvk_context *ctx, const char *text)
+{
+    for (struct vk_name *n = ctx->names; n; n = n->next)
+        if (strcmp(n->text, text) == 0)
+            return n->text;
+    size_t len = strlen(text) + 1;
+    struct vk_name *n = vk_calloc(ctx, 1, sizeof *n + len);
+    if (!n)
+        return NULL;
+    memcpy(n->text, text, len);
+    n->next = ctx->names;
+    ctx->names = n;
+    return n->text;
+}
+
 void vk_kernels_destroy(vitvk_context *ctx)
 {
+    while (ctx->names) {
+        struct vk_name *next = ctx->names->next;
+        vk_free(ctx, ctx->names);
+        ctx->names = next;
+    }
     for (int i = 0; i < SH_COUNT; i++)
         for (int p = 0; p < 2; p++) {
             kernel_free(ctx, ctx->kernels[i][p]);

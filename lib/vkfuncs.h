@@ -13,6 +13,8 @@
 #endif
 #include <vulkan/vulkan.h>
 
+#include "vk_khr_compat.h"
+
 /* Loaded with a NULL instance. */
 #define VK_GLOBAL_FUNCS(X)                     \
     X(vkCreateInstance)                        \
@@ -37,7 +39,8 @@
 #define VK_INSTANCE_FUNCS_OPT(X)          \
     X(vkCreateDebugUtilsMessengerEXT)     \
     X(vkDestroyDebugUtilsMessengerEXT)    \
-    X(vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
+    X(vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) \
+    X(vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR)
 
 #define VK_DEVICE_FUNCS(X)                  \
     X(vkDestroyDevice)                      \

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "safetensors.h"
+#include "test_validation.h"
 #include "vitvk.h"
 
 /* The bounds the project promises (README, "Accuracy"). */
@@ -98,6 +99,34 @@ static void check_outputs(vitvk_context *ctx, st_archive *ref, vitvk_plan *plan,
 
 /* Runs one model directory in one precision and compares everything the
  * reference has. */
+/* `test_e2e coopmat [off|fp16acc]`: the cooperative-matrix mode of every
+ * context, and the kernel name every fp16 plan's projections must run
+ * (NULL: not checked). */
+static vitvk_coopmat_mode e2e_coopmat;
+static const char *e2e_gemm_variant;
+
+/* Fails unless every GEMM of the plan's last run whose op is a projection
+ * (patch, qkv, attention output, fc1, fc2) ran a variant starting with
+ * `want`. */
+static void expect_gemm_variant(vitvk_plan *plan, const char *want, const char *rel)
+{
+    uint32_t n = 0;
+    ck_assert_int_eq(vitvk_plan_profile(plan, NULL, &n), VITVK_OK);
+    vitvk_kernel_time *k = malloc(n * sizeof *k);
+    ck_assert_int_eq(vitvk_plan_profile(plan, k, &n), VITVK_OK);
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!strstr(k[i].op, "projection") && strcmp(k[i].op, "attention output") && strcmp(k[i].op, "mlp fc1") &&
+            strcmp(k[i].op, "mlp fc2"))
+            continue;
+        seen++;
+        ck_assert_msg(strncmp(k[i].variant, want, strlen(want)) == 0, "%s: %s ran %s, not %s", rel, k[i].op,
+                      k[i].variant, want);
+    }
+    ck_assert_msg(seen > 0, "%s: no projection GEMM in the profile", rel);
+    free(k);
+}
+
 static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel_family kernels)
 {
     char dir[1024], refpath[1100], err[1024];
@@ -110,7 +139,8 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
     ck_assert_ptr_nonnull(pixels);
     uint32_t N = (uint32_t)pt->shape[0];
 
-    vitvk_context_desc cd = {.enable_validation = 1, .log = count_validation, .kernels = kernels};
+    vitvk_context_desc cd = {.enable_validation = test_validation(), .log = count_validation, .kernels = kernels,
+                             .cooperative_matrix = e2e_coopmat};
     vitvk_context *ctx;
     ck_assert_msg(vitvk_context_create(&cd, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
     vitvk_model_desc md = {.precision = prec};
@@ -119,13 +149,17 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
     vitvk_model_info info;
     vitvk_model_get_info(model, &info);
     bool want_attn = st_find(ref, "attentions.last.cls") != NULL;
-    vitvk_plan_desc pd = {.batch = N, .keep_hidden_states = 1, .keep_cls_attention = want_attn};
+    const char *variant = prec == VITVK_PRECISION_FP16 ? e2e_gemm_variant : NULL;
+    vitvk_plan_desc pd = {.batch = N, .keep_hidden_states = 1, .keep_cls_attention = want_attn,
+                          .profile = variant != NULL};
     vitvk_plan *plan;
     ck_assert_msg(vitvk_plan_create(model, &pd, &plan) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
 
     double tol = prec == VITVK_PRECISION_FP16 ? TOL_FP16 : TOL_FP32;
     const char *pname = prec == VITVK_PRECISION_FP16 ? "fp16" : "fp32";
     check_outputs(ctx, ref, plan, pixels, 0, N, &info, tol, rel, pname, "");
+    if (variant)
+        expect_gemm_variant(plan, variant, rel);
     const st_tensor *t = NULL;
     float *want;
     if (want_attn) { /* probabilities: the same absolute bound */
@@ -234,6 +268,9 @@ END_TEST
 START_TEST(gpu_fp16) { check_model_with(gpu_cases[_i], VITVK_PRECISION_FP16, VITVK_KERNELS_GPU); }
 END_TEST
 
+START_TEST(coopmat_fp16) { check_model_with(cases[_i], VITVK_PRECISION_FP16, VITVK_KERNELS_GPU); }
+END_TEST
+
 START_TEST(fp32) { check_model(cases[_i], VITVK_PRECISION_FP32); }
 END_TEST
 
@@ -253,7 +290,7 @@ START_TEST(partial_batch)
     const st_tensor *pt = NULL, *lt = NULL;
     float *pixels = tensor_f32(ref, "pixel_values", &pt);
     float *want = tensor_f32(ref, "logits", &lt);
-    vitvk_context_desc cd = {.enable_validation = 1, .log = count_validation};
+    vitvk_context_desc cd = {.enable_validation = test_validation(), .log = count_validation};
     vitvk_context *ctx;
     ck_assert_msg(vitvk_context_create(&cd, &ctx, err, sizeof err) == VITVK_OK, "%s", err);
     vitvk_model_desc md = {.precision = VITVK_PRECISION_FP32};
@@ -280,6 +317,47 @@ START_TEST(partial_batch)
 }
 END_TEST
 
+/* Why the device picked by default cannot run the KHR cooperative-matrix
+ * GEMM in `mode`, or NULL when it can: a context reports its choice in its
+ * INFO line, and the first device's shapes tell fp16 accumulation. */
+static char khr_info[512];
+static void keep_info(void *user, vitvk_log_level level, const char *msg)
+{
+    (void)user;
+    if (level == VITVK_LOG_INFO && strstr(msg, " kernels"))
+        snprintf(khr_info, sizeof khr_info, "%s", msg);
+}
+
+static const char *khr_coopmat_missing(vitvk_coopmat_mode mode)
+{
+    static char why[1200];
+    vitvk_context_desc cd = {.kernels = VITVK_KERNELS_GPU, .cooperative_matrix = mode, .log = keep_info};
+    vitvk_context *ctx;
+    char err[1024];
+    if (vitvk_context_create(&cd, &ctx, err, sizeof err) != VITVK_OK) {
+        snprintf(why, sizeof why, "no context: %s", err);
+        return why;
+    }
+    vitvk_device_info di;
+    vitvk_context_device_info(ctx, &di);
+    vitvk_context_destroy(ctx);
+    if (!strstr(khr_info, "KHR cooperative matrices")) {
+        snprintf(why, sizeof why, "%s: no usable VK_KHR_cooperative_matrix (%s)", di.name,
+                 di.cooperative_matrix_khr ? "listed, but not usable with this build" : "not listed");
+        return why;
+    }
+    if (mode == VITVK_COOPMAT_FP16_ACCUMULATE) {
+        bool f16 = false;
+        for (uint32_t i = 0; i < di.coopmat_khr_count; i++)
+            f16 |= di.coopmat_khr[i].a == VITVK_COMPONENT_F16 && di.coopmat_khr[i].result == VITVK_COMPONENT_F16;
+        if (!f16) {
+            snprintf(why, sizeof why, "%s lists no fp16-accumulating cooperative-matrix shape", di.name);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 /* `test_e2e` checks every case with the kernels the device would pick;
  * `test_e2e gpu` checks the GPU kernel family on a representative subset
  * (a separate ctest, since on lavapipe shared memory is slow). */
@@ -288,7 +366,27 @@ int main(int argc, char **argv)
     Suite *s = suite_create("end-to-end");
     TCase *tc = tcase_create("transformers");
     tcase_set_timeout(tc, 600);
-    if (argc > 1 && strcmp(argv[1], "gpu") == 0) {
+    if (argc > 1 && strcmp(argv[1], "coopmat") == 0) {
+        /* Every case in fp16 with the GPU family: `coopmat` asserts that
+         * the KHR cooperative-matrix GEMM ran the projections (exit 77,
+         * ctest's skip, where the device or build has none), `coopmat off`
+         * that the tiled GEMM did, `coopmat fp16acc` the fp16-accumulating
+         * KHR variant. */
+        const char *mode = argc > 2 ? argv[2] : "on";
+        if (strcmp(mode, "off") == 0) {
+            e2e_coopmat = VITVK_COOPMAT_OFF;
+            e2e_gemm_variant = "gemm_tiled.f16";
+        } else {
+            e2e_coopmat = strcmp(mode, "fp16acc") == 0 ? VITVK_COOPMAT_FP16_ACCUMULATE : VITVK_COOPMAT_AUTO;
+            e2e_gemm_variant = e2e_coopmat == VITVK_COOPMAT_AUTO ? "gemm_coopmat.f16" : "gemm_coopmat.h16";
+            const char *why = khr_coopmat_missing(e2e_coopmat);
+            if (why) {
+                printf("test_e2e coopmat %s: skipped: %s\n", mode, why);
+                return 77;
+            }
+        }
+        tcase_add_loop_test(tc, coopmat_fp16, 0, NCASES);
+    } else if (argc > 1 && strcmp(argv[1], "gpu") == 0) {
         tcase_add_loop_test(tc, gpu_fp32, 0, NGPU);
         tcase_add_loop_test(tc, gpu_fp16, 0, NGPU);
     } else {

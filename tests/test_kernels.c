@@ -11,6 +11,7 @@
 #include "half.h"
 #include "internal.h"
 #include "ops/ops.h"
+#include "test_validation.h"
 
 static vitvk_context *ctx;
 static unsigned validation_messages;
@@ -26,7 +27,7 @@ static void count_validation(void *user, vitvk_log_level level, const char *msg)
 
 static void setup(void)
 {
-    vitvk_context_desc d = {.enable_validation = 1, .log = count_validation};
+    vitvk_context_desc d = {.enable_validation = test_validation(), .log = count_validation};
     char err[1024];
     ck_assert_msg(vitvk_context_create(&d, &ctx, err, sizeof err) == VITVK_OK, "context: %s", err);
 }
@@ -69,6 +70,9 @@ static void round_half(float *v, size_t n)
  * subgroups and shuffle get); 0 keeps the device's own tuning. */
 enum { TUNED = 0, FORCE_BCAST = 1, FORCE_PLAIN = 2 };
 static int force_texel;
+/* gemm_coopmat: keep the tuning's largest cooperative-matrix tiles on every
+ * shape (vk_tuning.cm_force). */
+static bool force_big_tiles;
 
 typedef struct harness {
     vk_arena arena;
@@ -81,6 +85,7 @@ static void h_init(harness *h)
     vk_arena_init(&h->arena, ctx, VK_MEM_DEVICE);
     vk_program_init(&h->prog, ctx);
     vk_tuning_for(ctx, &h->tune);
+    h->tune.cm_force = force_big_tiles;
     if (force_texel == FORCE_BCAST) {
         h->tune.texel_bcast = true;
         h->tune.texel_tm = VK_CPU_TEXEL_TM_BCAST;
@@ -175,6 +180,16 @@ static void expect_close(const char *what, const float *got, const double *want,
             at = i;
         }
     }
+    if (worst > 1.0 && getenv("DEBUG_CLOSE")) {
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!(fabs(got[i] - want[i]) / (atol + rtol * fabs(want[i])) <= 1.0)) {
+                if (bad < 40)
+                    fprintf(stderr, "bad %zu: %g vs %g\n", i, got[i], want[i]);
+                bad++;
+            }
+        fprintf(stderr, "%zu bad of %zu\n", bad, n);
+    }
     ck_assert_msg(worst <= 1.0, "%s: element %zu is %.7g, reference %.7g (atol %g rtol %g)", what, at, got[at],
                   want[at], atol, rtol);
 }
@@ -259,7 +274,8 @@ static void gemm_case_w(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_act
     char what[96];
     snprintf(what, sizeof what, "gemm %ux%ux%u lda %u act %d bias %d res %d W block %u %s", M, N, K, lda, act, bias,
              res, w_block, f16 ? "fp16" : "fp32");
-    expect_close(what, C, ref, (size_t)M * N, f16 ? 2e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
+    bool acc16 = h.tune.gemm_coopmat == VK_COOPMAT_KHR && h.tune.cm_acc16;
+    expect_close(what, C, ref, (size_t)M * N, acc16 ? 2e-2 * sqrt(K / 64.0 + 1) : f16 ? 2e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
     free(A), free(W), free(Bv), free(R), free(C), free(ref);
     h_destroy(&h);
 }
@@ -288,6 +304,49 @@ START_TEST(gemm_shapes)
     gemm_case(197, 61, 128, 8, VK_ACT_NONE, true, true, f16);
     gemm_case(17, 9, 32, 0, VK_ACT_QUICK_GELU, true, true, f16);
     gemm_case(1, 1, 4, 0, VK_ACT_TANH, false, false, f16);
+}
+END_TEST
+
+/* The KHR cooperative-matrix GEMM (gemm_coopmat.comp), where the device
+ * has VK_KHR_cooperative_matrix and the build compiled the kernel (Mesa
+ * 26's lavapipe: 8x8x8; tools/trixie.sh). Loop index: bit 0 = fp16
+ * accumulation, bit 1 = the largest tiles forced on every shape (else the
+ * op shrinks tiles on small grids, as it does for ViT at batch 1). Shapes:
+ * ViT-B's 197 tokens with N = 1000 classes and the qkv width, ragged M, N
+ * and K (K % 8 != 0: the scalar-load path), a row stride that is not K,
+ * one element. */
+START_TEST(gemm_coopmat)
+{
+    ctx->kernel_family = VITVK_KERNELS_GPU;
+    ctx->coopmat_mode = (_i & 1) ? VITVK_COOPMAT_FP16_ACCUMULATE : VITVK_COOPMAT_AUTO;
+    vk_tuning t;
+    vk_tuning_for(ctx, &t);
+    if (t.gemm_coopmat != VK_COOPMAT_KHR) {
+        printf("gemm_coopmat: skipped: %s\n",
+#ifdef VITVK_KHR_COOPMAT
+               "the device has no usable VK_KHR_cooperative_matrix fp16 shape"
+#else
+               "this build's glslang cannot compile GL_KHR_cooperative_matrix"
+#endif
+        );
+        return;
+    }
+    if ((_i & 1) && !t.cm_acc16) {
+        printf("gemm_coopmat: fp16 accumulation skipped: the device lists no fp16-accumulating shape\n");
+        return;
+    }
+    force_big_tiles = _i & 2;
+    static const uint32_t shapes[][4] = {
+        {197, 1000, 768, 0}, {197, 2304, 768, 0}, {394, 37, 75, 0}, {197, 61, 128, 8},
+        {3, 10, 192, 0},     {200, 300, 3072, 0}, {1, 1, 1, 0},     {70, 72, 88, 8},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        vk_act act = i % 3 == 0 ? VK_ACT_GELU : VK_ACT_NONE;
+        gemm_case(shapes[i][0], shapes[i][1], shapes[i][2], shapes[i][3], act, i != 6, i % 2 == 1, true);
+        ck_assert_msg(last_gemm_kernel == ((_i & 1) ? SH_GEMM_COOPMAT_H16 : SH_GEMM_COOPMAT),
+                      "shape %zu ran kernel %d, not the KHR cooperative-matrix GEMM", i, (int)last_gemm_kernel);
+    }
+    force_big_tiles = false;
 }
 END_TEST
 
@@ -920,6 +979,7 @@ static Suite *kernels_suite(void)
      * family (shared-memory GEMM tiles, flash attention, subgroup
      * LayerNorm) instead of the CPU one */
     tcase_add_loop_test(tc, gemm_shapes, 0, 4);
+    tcase_add_loop_test(tc, gemm_coopmat, 0, 4);
     tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
     tcase_add_loop_test(tc, gemm_texel_bcast, 0, 4);
     tcase_add_loop_test(tc, attention_bcast, 0, 4);

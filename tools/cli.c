@@ -31,7 +31,8 @@ static const char *usage_text =
     "  bench (--model DIR | --arch NAME) [--batch N] [--json]  time the forward pass, per-kernel GPU time\n"
     "  attention --model DIR IMAGE --output map.png  where the [CLS] token looks\n"
     "\n"
-    "common options: --device N, --precision auto|fp32|fp16, --kernels auto|cpu|gpu\n"
+    "common options: --device N, --precision auto|fp32|fp16, --kernels auto|cpu|gpu,\n"
+    "                --coopmat auto|off|fp16acc (tensor cores in fp16 GEMMs)\n"
     "run `vit-vk-cli <command> --help` for a command's options and an example.\n";
 
 static const char *classify_help =
@@ -214,6 +215,12 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
                 cli_error("%s --kernels: \"%s\" is not auto, cpu or gpu", cmd, val);
                 return EXIT_USAGE;
             }
+        } else if (strcmp(a, "--coopmat") == 0) {
+            NEED_VALUE();
+            if (!parse_coopmat(val, &o->dev.coopmat)) {
+                cli_error("%s --coopmat: \"%s\" is not auto, off or fp16acc", cmd, val);
+                return EXIT_USAGE;
+            }
         } else if (strcmp(a, "--batch") == 0) {
             NEED_VALUE();
             if (!parse_u32(val, &o->batch) || o->batch == 0 || o->batch > 4096) {
@@ -324,10 +331,19 @@ static int cmd_devices(opts *o)
             printf(", \"driver_info\": ");
             json_string(stdout, d[i].driver_info);
             printf(", \"fp16\": %s, \"storage16\": %s, \"subgroup_size\": %u, \"shared_memory\": %u, "
-                   "\"cooperative_matrix_nv\": %s, \"cooperative_matrix_khr\": %s, \"device_local_bytes\": %llu}",
+                   "\"cooperative_matrix_nv\": %s, \"cooperative_matrix_khr\": %s, \"device_local_bytes\": %llu",
                    d[i].fp16_arithmetic ? "true" : "false", d[i].storage16 ? "true" : "false", d[i].subgroup_size,
                    d[i].shared_memory_bytes, d[i].cooperative_matrix_nv ? "true" : "false",
                    d[i].cooperative_matrix_khr ? "true" : "false", (unsigned long long)d[i].device_local_bytes);
+            for (int khr = 1; khr >= 0; khr--) {
+                const vitvk_coopmat_shape *sh = khr ? d[i].coopmat_khr : d[i].coopmat_nv;
+                uint32_t n = khr ? d[i].coopmat_khr_count : d[i].coopmat_nv_count;
+                printf(", \"coopmat_%s_shapes\": [", khr ? "khr" : "nv");
+                for (uint32_t j = 0; j < n; j++)
+                    printf("%s\"%s\"", j ? ", " : "", cli_coopmat_shape_name(&sh[j]));
+                printf("]");
+            }
+            printf("}");
         } else {
             printf("%u: %s (%s, Vulkan %u.%u.%u, %s %s)\n", d[i].index, d[i].name, cli_device_type_name(d[i].type),
                    (api >> 22) & 0x7f, (api >> 12) & 0x3ff, api & 0xfff, d[i].driver_name, d[i].driver_info);
@@ -335,6 +351,16 @@ static int cmd_devices(opts *o)
                    d[i].fp16_arithmetic ? "yes" : "no", d[i].storage16 ? "yes" : "no", d[i].subgroup_size,
                    d[i].shared_memory_bytes / 1024,
                    d[i].cooperative_matrix_khr ? "KHR" : d[i].cooperative_matrix_nv ? "NV" : "no");
+            for (int khr = 1; khr >= 0; khr--) {
+                const vitvk_coopmat_shape *sh = khr ? d[i].coopmat_khr : d[i].coopmat_nv;
+                uint32_t n = khr ? d[i].coopmat_khr_count : d[i].coopmat_nv_count;
+                if (!n)
+                    continue;
+                printf("   cooperative matrix %s shapes:", khr ? "KHR" : "NV");
+                for (uint32_t j = 0; j < n; j++)
+                    printf("%s %s", j ? "," : "", cli_coopmat_shape_name(&sh[j]));
+                printf("\n");
+            }
         }
     }
     if (o->json)

@@ -21,6 +21,7 @@
 static const char *help =
     "usage: vit-vk-cli bench (--model DIR | --arch NAME) [--image-size N|HxW] [--batch N]\n"
     "                        [--precision auto|fp32|fp16] [--device N] [--min-time S] [--json]\n"
+    "                        [--kernels auto|cpu|gpu] [--coopmat auto|off|fp16acc]\n"
     "\n"
     "Times the forward pass on random pixels: warm-up runs (at least one, and\n"
     "min(0.5, S/4) seconds), then runs until at least S seconds (default 2) and 5\n"
@@ -37,6 +38,11 @@ static const char *help =
     "                removed as soon as the model is loaded.\n"
     "  --min-time S  seconds of timed runs (default 2; --min-seconds is the same)\n"
     "  --kernels F   auto (by device type), cpu or gpu: which kernel family to time\n"
+    "  --coopmat M   tensor cores in fp16 GEMMs: auto (where the device has them,\n"
+    "                fp32 accumulation), off, or fp16acc (fp16 accumulation)\n"
+    "  --coopmat-tile BMxBNxBK/WMxWN/MxNxK  for tuning: every fp16 GEMM with this\n"
+    "                KHR cooperative-matrix tiling (workgroup tile, subgroup tile,\n"
+    "                a matrix shape `vit-vk-cli devices` lists)\n"
     "  --json        one JSON object on stdout instead of the text report\n"
     "\n"
     "examples:\n"
@@ -48,6 +54,7 @@ typedef struct bench_opts {
     cli_device_opts dev;
     uint32_t batch, image_h, image_w;
     double min_time;
+    const char *coopmat_tile;
     bool json, help;
 } bench_opts;
 
@@ -71,7 +78,7 @@ static int parse(int argc, char **argv, bench_opts *o)
         }
         static const char *const valued[] = {"--model", "--arch",   "--batch",    "--precision",
                                              "--device", "--image-size", "--min-time", "--min-seconds",
-                                             "--kernels"};
+                                             "--kernels", "--coopmat", "--coopmat-tile"};
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= strcmp(a, valued[k]) == 0;
@@ -100,6 +107,11 @@ static int parse(int argc, char **argv, bench_opts *o)
             ok = parse_precision(val, &o->dev.precision);
         } else if (strcmp(a, "--kernels") == 0) {
             ok = parse_kernels(val, &o->dev.kernels);
+        } else if (strcmp(a, "--coopmat") == 0) {
+            ok = parse_coopmat(val, &o->dev.coopmat);
+        } else if (strcmp(a, "--coopmat-tile") == 0) {
+            ok = parse_coopmat_tile(val, o->dev.coopmat_tile);
+            o->coopmat_tile = val;
         } else if (strcmp(a, "--device") == 0) {
             ok = parse_u32(val, &o->dev.device);
             o->dev.have_device = true;
@@ -390,7 +402,7 @@ static int profile_model(vitvk_context *ctx, vitvk_model *model, uint32_t batch,
 /* ---- report -------------------------------------------------------- */
 
 typedef struct report {
-    const char *arch, *model_dir, *prec_requested;
+    const char *arch, *model_dir, *prec_requested, *coopmat, *coopmat_tile;
     vitvk_model_info info;
     vitvk_device_info dev;
     uint32_t batch;
@@ -447,8 +459,14 @@ static void print_json(const report *r)
     printf(", \"model_type\": ");
     json_string(stdout, m->model_type);
     printf(", \"image_size\": %u, \"image_height\": %u, \"image_width\": %u, \"batch\": %u, \"precision\": \"%s\", "
-           "\"precision_requested\": \"%s\", \"device\": ",
-           m->image_height, m->image_height, m->image_width, r->batch, prec_name(m->precision), r->prec_requested);
+           "\"precision_requested\": \"%s\", \"coopmat_requested\": \"%s\", \"coopmat_tile\": ",
+           m->image_height, m->image_height, m->image_width, r->batch, prec_name(m->precision), r->prec_requested,
+           r->coopmat);
+    if (r->coopmat_tile)
+        json_string(stdout, r->coopmat_tile);
+    else
+        fputs("null", stdout);
+    printf(", \"device\": ");
     json_string(stdout, d->name);
     printf(", \"device_type\": \"%s\", \"vendor\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, \"driver\": ",
            cli_device_type_name(d->type), vendor_name(d->vendor_id), d->vendor_id, d->device_id);
@@ -527,8 +545,8 @@ static void print_text(const report *r)
         printf("host       %s, %ld logical CPUs\n", cpu, cpus);
     else
         printf("host       %s\n", cpu);
-    printf("precision  %s, batch %u; %zu runs after %zu warm-up run%s (%.2f s)\n", prec_name(m->precision), r->batch,
-           r->t.runs, r->t.warmup_runs, r->t.warmup_runs == 1 ? "" : "s", r->t.warmup_s);
+    printf("precision  %s, batch %u, --coopmat %s; %zu runs after %zu warm-up run%s (%.2f s)\n",
+           prec_name(m->precision), r->batch, r->coopmat, r->t.runs, r->t.warmup_runs, r->t.warmup_runs == 1 ? "" : "s", r->t.warmup_s);
     printf("latency    median %.3f ms, best %.3f ms per batch (%.4f s per image)\n", med * 1e3, r->t.best * 1e3,
            med / r->batch);
     printf("throughput %.2f images/s, %.4f TFLOP/s effective\n", r->batch / med,
@@ -610,7 +628,11 @@ int cli_bench(int argc, char **argv)
         return EXIT_FAIL;
     char name[256];
     report r = {.arch = o.arch ? o.arch : dir_name(o.model, name, sizeof name), .model_dir = o.model,
-                .prec_requested = prec_name(o.dev.precision), .batch = o.batch, .min_time = o.min_time};
+                .prec_requested = prec_name(o.dev.precision),
+                .coopmat = o.dev.coopmat == VITVK_COOPMAT_OFF ? "off"
+                           : o.dev.coopmat == VITVK_COOPMAT_FP16_ACCUMULATE ? "fp16acc" : "auto",
+                .coopmat_tile = o.coopmat_tile,
+                .batch = o.batch, .min_time = o.min_time};
     vitvk_context_device_info(ctx, &r.dev);
     double t0 = cli_now_seconds();
     vitvk_model *model = load_model(ctx, &o);

@@ -74,6 +74,20 @@ bool parse_image_size(const char *s, uint32_t *h, uint32_t *w)
     return true;
 }
 
+static const char *component_name(vitvk_component c)
+{
+    static const char *const names[] = {"f16", "f32", "f64", "s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64"};
+    return (unsigned)c < sizeof names / sizeof names[0] ? names[c] : "?";
+}
+
+const char *cli_coopmat_shape_name(const vitvk_coopmat_shape *s)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "%ux%ux%u %s*%s+%s=%s", s->m, s->n, s->k, component_name(s->a), component_name(s->b),
+             component_name(s->c), component_name(s->result));
+    return buf;
+}
+
 const char *cli_device_type_name(vitvk_device_type t)
 {
     switch (t) {
@@ -83,6 +97,31 @@ const char *cli_device_type_name(vitvk_device_type t)
     case VITVK_DEVICE_CPU: return "cpu";
     default: return "other";
     }
+}
+
+bool parse_coopmat(const char *s, vitvk_coopmat_mode *out)
+{
+    static const char *const names[] = {"auto", "off", "fp16acc"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (vitvk_coopmat_mode)i;
+            return true;
+        }
+    return false;
+}
+
+bool parse_coopmat_tile(const char *s, uint32_t out[8])
+{
+    unsigned v[8];
+    char tail;
+    if (sscanf(s, "%ux%ux%u/%ux%u/%ux%ux%u%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &tail) != 8)
+        return false;
+    for (int i = 0; i < 8; i++) {
+        if (v[i] == 0 || v[i] > 1024)
+            return false;
+        out[i] = v[i];
+    }
+    return true;
 }
 
 bool parse_kernels(const char *s, vitvk_kernel_family *out)
@@ -117,10 +156,15 @@ static bool validation_wanted(void)
 
 static void log_to_stderr(void *user, vitvk_log_level level, const char *msg)
 {
-    if (level >= VITVK_LOG_WARNING && strncmp(msg, "validation:", 11) == 0) {
+    bool validation = strncmp(msg, "validation:", 11) == 0;
+    if (level >= VITVK_LOG_WARNING && validation)
         (*(unsigned *)user)++;
+    /* Validation messages, and the library's warnings, which are what a
+     * user should know (a kernel it turned off after its self-check
+     * failed, say). Its errors come back as the failing call's message,
+     * which the caller prints. */
+    if ((level >= VITVK_LOG_WARNING && validation) || level == VITVK_LOG_WARNING)
         fprintf(stderr, "vit-vk-cli: %s\n", msg);
-    }
 }
 
 vitvk_context *cli_context(const cli_device_opts *o, unsigned *validation_count)
@@ -129,6 +173,8 @@ vitvk_context *cli_context(const cli_device_opts *o, unsigned *validation_count)
     d.use_device_index = o->have_device;
     d.device_index = o->device;
     d.kernels = o->kernels;
+    d.cooperative_matrix = o->coopmat;
+    memcpy(d.coopmat_tile, o->coopmat_tile, sizeof d.coopmat_tile);
     d.enable_validation = validation_wanted();
     d.log = log_to_stderr;
     d.log_user = validation_count;

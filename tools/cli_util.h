@@ -26,7 +26,16 @@ bool parse_precision(const char *s, vitvk_precision *out);
 /* "discrete-gpu", "integrated-gpu", "virtual-gpu", "cpu" or "other": the
  * device type as `devices` and `bench` print it. */
 const char *cli_device_type_name(vitvk_device_type t);
+
+/* "16x16x16 f16*f16+f32=f32": a cooperative-matrix shape for people and
+ * JSON; the text lives in a static buffer per call site of this thread, so
+ * copy it before the next call. */
+const char *cli_coopmat_shape_name(const vitvk_coopmat_shape *s);
 /* "auto", "cpu" or "gpu" (--kernels). */
+/* "auto", "off" or "fp16acc" (cooperative matrices accumulating in fp16). */
+bool parse_coopmat(const char *s, vitvk_coopmat_mode *out);
+/* "BMxBNxBK/WMxWN/MxNxK" (vitvk_context_desc.coopmat_tile). */
+bool parse_coopmat_tile(const char *s, uint32_t out[8]);
 bool parse_kernels(const char *s, vitvk_kernel_family *out);
 /* --image-size: "N" (square) or "HxW", sides 1 to 65535; false if malformed. */
 bool parse_image_size(const char *s, uint32_t *h, uint32_t *w);
@@ -39,6 +48,8 @@ typedef struct cli_device_opts {
     uint32_t device;
     vitvk_precision precision;
     vitvk_kernel_family kernels; /* --kernels auto|cpu|gpu */
+    vitvk_coopmat_mode coopmat;  /* --coopmat auto|off|fp16acc */
+    uint32_t coopmat_tile[8];    /* bench --coopmat-tile BMxBNxBK/WMxWN/MxNxK */
 } cli_device_opts;
 
 /* Creates the context; prints the error and returns NULL on failure.

@@ -1,4 +1,5 @@
 /* gemm.c - the GEMM operator: bias, activation and residual fused in. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ops.h"
@@ -13,7 +14,7 @@ static void gemm_cost(vk_program *p, const vk_gemm_args *g, bool fp16)
 
 bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind)
 {
-    bool coopmat = t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME;
+    bool coopmat = t->gemm_coopmat && fp16 && kind == VK_GEMM_SAME;
     return t->gemm_tiled && !coopmat && t->tiled_wg % t->tiled_bm == 0;
 }
 
@@ -77,7 +78,8 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT, "internal: %s: this GEMM cannot fuse a LayerNorm", label);
     bool ln = g->ln_g && g->ln_b;
     uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
-    uint32_t spec[11];
+    uint32_t spec[14];
+    char variant_buf[96];
     uint32_t nspec, nbuf = 5, gx, gy;
     /* Row ranges dispatched separately (texel_row_parts); spec[1] is TM. */
     uint32_t nparts = 1, part_m0[2] = {0, 0}, part_rows[2] = {g->M, 0}, part_tm[2] = {0, 0};
@@ -120,7 +122,29 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
             {{"gemm_texel.b32 (A rows broadcast, W rows per lane)", "gemm_texel.b32 (A rows broadcast, W blocked)"},
              {"gemm_texel.b16 (A rows broadcast, W rows per lane)", "gemm_texel.b16 (A rows broadcast, W blocked)"}}};
         variant = names[bcast][fp16][wb != 0];
-    } else if (t->gemm_coopmat_nv && fp16 && kind == VK_GEMM_SAME) {
+    } else if (t->gemm_coopmat == VK_COOPMAT_KHR && fp16 && kind == VK_GEMM_SAME) {
+        /* Smaller tiles while the grid would leave most of a GPU idle
+         * (ViT's 197 rows at batch 1 make 12 tiles of 128 x 128 for
+         * N = 768): halve BN, then BM, down to one subgroup's part. */
+        uint32_t bm = t->cm_bm, bn = t->cm_bn;
+        while (!t->cm_force && vk_div_up(g->M, bm) * vk_div_up(g->N, bn) < 128 && (bn > t->cm_wn || bm > t->cm_wm)) {
+            if (bn > t->cm_wn && bn >= bm)
+                bn /= 2;
+            else
+                bm /= 2;
+        }
+        uint32_t wg = (bm / t->cm_wm) * (bn / t->cm_wn) * t->cm_sg;
+        bool vec = g->K % 8 == 0 && g->lda % 8 == 0;
+        id = t->cm_acc16 ? SH_GEMM_COOPMAT_H16 : SH_GEMM_COOPMAT;
+        SPEC(wg, bm, bn, t->cm_bk, t->cm_wm, t->cm_wn, t->cm_m, t->cm_n, t->cm_k, (uint32_t)g->act, g->bias != NULL,
+             g->res != NULL, vec, t->cm_sg);
+        gx = vk_div_up(g->N, bn);
+        gy = vk_div_up(g->M, bm);
+        snprintf(variant_buf, sizeof variant_buf, "gemm_coopmat.%s %ux%ux%u, %ux%ux%u fp16 -> %s%s",
+                 t->cm_acc16 ? "h16" : "f16", bm, bn, t->cm_bk, t->cm_m, t->cm_n, t->cm_k, t->cm_acc16 ? "fp16" : "fp32",
+                 vec ? "" : ", scalar loads");
+        variant = vk_intern(p->ctx, variant_buf);
+    } else if (t->gemm_coopmat == VK_COOPMAT_NV && fp16 && kind == VK_GEMM_SAME) {
         id = SH_GEMM_COOPMAT_NV;
         SPEC((uint32_t)g->act, g->bias != NULL, g->res != NULL);
         gx = vk_div_up(g->N, 64);

@@ -118,7 +118,11 @@ vitvk_status vk_gemm_check(vitvk_context *ctx, const vk_tuning *t, bool fp16, do
                     worst = isnan(err) ? INFINITY : err;
             }
         *max_err = worst;
-        if (worst > (fp16 ? 4e-3 : 1e-5))
+        /* fp16 accumulation rounds every partial sum to 11 bits: 0.0059
+         * measured on Mesa 26's lavapipe (8x8x8); a wrong tile is off by
+         * the size of the values themselves. */
+        bool acc16 = t->gemm_coopmat == VK_COOPMAT_KHR && t->cm_acc16;
+        if (worst > (acc16 ? 2e-2 : fp16 ? 4e-3 : 1e-5))
             st = vk_fail(ctx, VITVK_ERR_VULKAN, "GEMM check: relative error %.3g on this device", worst);
     }
     vk_program_destroy(&prog);

@@ -23,11 +23,19 @@ typedef enum vk_act {
 int vk_act_from_name(const char *name);
 
 /* Tile sizes and workgroup sizes for the device (tuning.c). */
+typedef enum vk_coopmat { VK_COOPMAT_NONE, VK_COOPMAT_NV, VK_COOPMAT_KHR } vk_coopmat;
+
 typedef struct vk_tuning {
     uint32_t gemm_wg, gemm_tm, gemm_tn;   /* storage-buffer GEMM (any shape) */
     bool gemm_texel;                      /* use the texel-buffer GEMM where K % 4 == 0 */
     bool gemm_tiled;                      /* GPUs: the shared-memory tiled GEMM for every shape */
-    bool gemm_coopmat_nv;                 /* fp16 plans on NV cooperative-matrix devices */
+    vk_coopmat gemm_coopmat;              /* fp16 plans: the tensor-core GEMM, if any */
+    /* Its tiles (KHR): BM x BN per workgroup of (BM / WM) x (BN / WN)
+     * subgroups of `sg` lanes, k steps of BK, matrices of the shape the
+     * device lists (cm x cn x ck), accumulated in fp16 when acc16. */
+    uint32_t cm_bm, cm_bn, cm_bk, cm_wm, cm_wn, cm_m, cm_n, cm_k, cm_sg;
+    bool cm_acc16;
+    bool cm_force; /* tests: keep cm_bm x cm_bn whatever the grid */
     uint32_t tiled_wg, tiled_bm, tiled_bn, tiled_bk, tiled_tm, tiled_tn;
     uint32_t texel_wg, texel_tm, texel_tn;
     bool texel_bcast;    /* rows of A by subgroupShuffle (texel_wg 8 = one subgroup, texel_tm % 8 == 0) */
@@ -48,6 +56,11 @@ typedef struct vk_tuning {
 enum { VK_CPU_TEXEL_TM_BCAST = 24, VK_CPU_TEXEL_TM_PLAIN = 18 };
 
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
+
+/* Whether the KHR cooperative-matrix GEMM can run with `tile` (BM, BN, BK,
+ * WM, WN, M, N, K: vitvk_context_desc.coopmat_tile) on this device; if
+ * not, says why in `why`. */
+bool vk_coopmat_tile_check(const vitvk_context *ctx, const uint32_t tile[8], char *why, size_t why_size);
 
 /* Whether the texel kernels' broadcast variants can run with wg invocations
  * per workgroup: they hand texels round one subgroup of exactly 8 lanes

@@ -27,6 +27,7 @@
  * block go in a second dispatch of 8-row groups (op_gemm), so 197 tokens
  * cost 200 rows, not 216. The 18 x 8 plain kernel stays for CPU devices
  * without 8-lane shuffle. GPUs want more invocations per group. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ops.h"
@@ -51,6 +52,92 @@ bool vk_broadcast_ok(const vitvk_context *ctx, uint32_t wg)
     return wg == 8 && ctx->caps.subgroup_size == 8 && ctx->caps.subgroup_shuffle;
 }
 
+/* The tensor-core GEMM's tiles. KHR: from the listed shape, the subgroup
+ * size and the shared memory. Each subgroup owns 2 x 2 matrices where the
+ * shape is 8 wide (lavapipe's 8x8x8: correctness there, not speed) and
+ * 4 x 2 of 16 x 16 (64 x 32) on GPUs, eight subgroups to a 128 x 128 tile
+ * with 32-deep k steps where shared memory holds its two stages (40 KiB
+ * plus 1 KiB of epilogue scratch per subgroup), else four subgroups to
+ * 64 x 64. NV: the fixed 64 x 64 kernel. */
+/* Shared memory of the KHR kernel's tiles: two stages of A and W in
+ * 16-byte pieces with one of padding per row, and one fp32 matrix of
+ * epilogue scratch per subgroup. */
+static uint64_t coopmat_shared_bytes(uint32_t bm, uint32_t bn, uint32_t bk, uint32_t nsg, uint32_t m, uint32_t n)
+{
+    return 2ull * (bm + bn) * (bk / 8 + 1) * 16 + (uint64_t)nsg * m * n * 4;
+}
+
+bool vk_coopmat_tile_check(const vitvk_context *ctx, const uint32_t tile[8], char *why, size_t why_size)
+{
+    uint32_t bm = tile[0], bn = tile[1], bk = tile[2], wm = tile[3], wn = tile[4], m = tile[5], n = tile[6], k = tile[7];
+    const vitvk_device_info *d = &ctx->info;
+    bool listed = false;
+    for (uint32_t i = 0; i < d->coopmat_khr_count; i++)
+        listed |= d->coopmat_khr[i].m == m && d->coopmat_khr[i].n == n && d->coopmat_khr[i].k == k &&
+                  d->coopmat_khr[i].a == VITVK_COMPONENT_F16 && d->coopmat_khr[i].b == VITVK_COMPONENT_F16;
+    if (!ctx->caps.coopmat_khr) {
+        snprintf(why, why_size, "coopmat_tile: %s has no usable KHR cooperative matrices", d->name);
+        return false;
+    }
+    if (!listed) {
+        snprintf(why, why_size, "coopmat_tile: %s lists no %ux%ux%u fp16 cooperative-matrix shape", d->name, m, n, k);
+        return false;
+    }
+    if (!bm || !bn || !bk || !wm || !wn || bm % wm || bn % wn || wm % m || wn % n || bk % k || bk % 8) {
+        snprintf(why, why_size, "coopmat_tile: %ux%ux%u with subgroup tiles %ux%u and matrices %ux%ux%u: BM and BN "
+                 "must be multiples of WM and WN, those of M and N, and BK of K and 8", bm, bn, bk, wm, wn, m, n, k);
+        return false;
+    }
+    uint32_t nsg = (bm / wm) * (bn / wn);
+    uint64_t shared = coopmat_shared_bytes(bm, bn, bk, nsg, m, n);
+    if ((uint64_t)nsg * ctx->caps.subgroup_size > ctx->caps.max_group_invocations || shared > ctx->caps.shared_memory) {
+        snprintf(why, why_size, "coopmat_tile: %ux%ux%u needs %u invocations and %llu bytes of shared memory; %s "
+                 "allows %u and %u", bm, bn, bk, nsg * ctx->caps.subgroup_size, (unsigned long long)shared, d->name,
+                 ctx->caps.max_group_invocations, ctx->caps.shared_memory);
+        return false;
+    }
+    return true;
+}
+
+static void coopmat_tiles(const vitvk_context *ctx, vk_tuning *t)
+{
+    if (ctx->coopmat_mode == VITVK_COOPMAT_OFF)
+        return;
+    if (ctx->caps.coopmat_khr && ctx->coopmat_tile[0]) { /* checked at context creation */
+        const uint32_t *c = ctx->coopmat_tile;
+        t->gemm_coopmat = VK_COOPMAT_KHR;
+        t->cm_bm = c[0], t->cm_bn = c[1], t->cm_bk = c[2], t->cm_wm = c[3], t->cm_wn = c[4];
+        t->cm_m = c[5], t->cm_n = c[6], t->cm_k = c[7], t->cm_sg = ctx->caps.subgroup_size;
+        t->cm_acc16 = ctx->coopmat_mode == VITVK_COOPMAT_FP16_ACCUMULATE && ctx->caps.khr_shape16.m;
+        t->cm_force = true;
+        return;
+    }
+    if (ctx->caps.coopmat_khr) {
+        bool acc16 = ctx->coopmat_mode == VITVK_COOPMAT_FP16_ACCUMULATE && ctx->caps.khr_shape16.m;
+        const vitvk_coopmat_shape *s = acc16 ? &ctx->caps.khr_shape16 : &ctx->caps.khr_shape32;
+        uint32_t sg = ctx->caps.subgroup_size, bk = s->k > 32 ? s->k : 32;
+        if (s->k % 8 || bk % s->k || !sg)
+            goto nv;
+        uint32_t wm = s->m * (s->m >= 16 ? 4 : 2), wn = s->n * (s->n >= 16 ? 2 : 2);
+        uint32_t big_bm = wm * 2, big_bn = wn * 4; /* 8 subgroups */
+        uint32_t small_bm = wm * 2, small_bn = wn * 2; /* 4 subgroups */
+        uint64_t big = coopmat_shared_bytes(big_bm, big_bn, bk, 8, s->m, s->n);
+        uint64_t small = coopmat_shared_bytes(small_bm, small_bn, bk, 4, s->m, s->n);
+        bool use_big = big <= ctx->caps.shared_memory && 8 * sg <= ctx->caps.max_group_invocations;
+        if (!use_big && (small > ctx->caps.shared_memory || 4 * sg > ctx->caps.max_group_invocations))
+            goto nv;
+        t->gemm_coopmat = VK_COOPMAT_KHR;
+        t->cm_bm = use_big ? big_bm : small_bm;
+        t->cm_bn = use_big ? big_bn : small_bn;
+        t->cm_bk = bk, t->cm_wm = wm, t->cm_wn = wn;
+        t->cm_m = s->m, t->cm_n = s->n, t->cm_k = s->k, t->cm_sg = sg, t->cm_acc16 = acc16;
+        return;
+    }
+nv:
+    if (ctx->caps.coopmat_nv)
+        t->gemm_coopmat = VK_COOPMAT_NV;
+}
+
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
 {
     bool cpu = ctx->kernel_family == VITVK_KERNELS_AUTO ? ctx->caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU
@@ -71,6 +158,7 @@ void vk_tuning_for(const vitvk_context *ctx, vk_tuning *t)
                          .texel_tm = 4, .texel_tn = 1, .rows_wg = 64, .norm_texel = true, .attn_wg = 64,
                          .attn_texel = true, .attn_tq = 1, .attn_flash = true, .attn_bkv = 32, .elem_wg = 256, .gemm_tiled = true, .tiled_wg = 256,
                          .tiled_bm = 64, .tiled_bn = 64, .tiled_bk = 16, .tiled_tm = 4, .tiled_tn = 4,
-                         .gemm_coopmat_nv = ctx->caps.coopmat_nv, .norm_subgroup = ctx->caps.subgroup_arith};
+                         .norm_subgroup = ctx->caps.subgroup_arith};
+        coopmat_tiles(ctx, t);
     }
 }
