@@ -18,7 +18,8 @@ PRESETS = {
 FIELDS = {
     "vitvk_version": str, "date": str, "arch": str, "random_weights": bool, "model": (str, type(None)),
     "architecture": str, "model_type": str, "image_size": int, "image_height": int, "image_width": int,
-    "batch": int, "precision": str, "precision_requested": str, "device": str, "device_type": str,
+    "batch": int, "precision": str, "precision_requested": str, "coopmat_requested": str,
+    "coopmat_tile": (str, type(None)), "device": str, "device_type": str,
     "vendor": str, "vendor_id": int, "device_id": int, "driver": str, "driver_name": str, "driver_info": str,
     "driver_version": str, "host_cpu": str, "host_cpus": (int, type(None)), "vulkan": str, "min_time_s": (int, float), "warmup_runs": int, "runs": int,
     "latency_ms_median": (int, float), "latency_ms_best": (int, float), "latency_ms_mean": (int, float),
@@ -121,6 +122,7 @@ def main():
     check(r["batch"] == batch, "batch")
     check(r["image_size"] == r["image_height"] == cfg["image_size"] == r["image_width"], "image size")
     check(r["precision"] in ("fp32", "fp16"), "precision resolved")
+    check(r["coopmat_requested"] in ("auto", "off", "fp16acc"), "coopmat_requested")
     check(r["runs"] >= 5 and r["warmup_runs"] >= 1, "at least 5 runs after a warm-up")
     check(0 < r["latency_ms_best"] <= r["latency_ms_median"], "best <= median")
     check(close(r["images_per_s"], batch * 1e3 / r["latency_ms_median"], 1e-3), "images/s = batch / median")

@@ -64,10 +64,10 @@ fi
 # ViT-B/16 at 224 in both precisions at batch 1, 8 and 64, then the text
 # reports (per-kernel tables) of fp16 at batch 1 and 64.
 : >"$OUT/bench.jsonl"
-runs='"fp16 1 auto" "fp16 8 auto" "fp16 64 auto" "fp16 1 fp16acc" "fp16 8 fp16acc" "fp16 64 fp16acc"
+runs='"fp16 1 auto" "fp16 8 auto" "fp16 64 auto" "fp16 1 fp16acc" "fp16 8 fp16acc" "fp16 64 fp16acc" \
     "fp16 64 off" "fp32 1 auto" "fp32 8 auto" "fp32 64 auto"'
-[ "${VITVK_CHECK:-}" = sweep ] && runs='"fp16 1 auto" "fp16 8 auto" "fp16 64 auto" "fp16 1 fp16acc" "fp16 8 fp16acc"
-    "fp16 64 fp16acc" "fp32 1 auto"'
+[ "${VITVK_CHECK:-}" = sweep ] && runs='"fp16 1 auto" "fp16 8 auto" "fp16 64 auto" "fp16 1 fp16acc" \
+    "fp16 8 fp16acc" "fp16 64 fp16acc" "fp32 1 auto"'
 eval "set -- $runs"
 for run; do
     set -- $run

@@ -23,14 +23,9 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
         vitvk_status st = vk_kernel_get(p->ctx, SH_ATTENTION_FLASH, fp16, &k);
         if (st != VITVK_OK)
             return st;
-        /* Fewer queries per workgroup while the grid is small: ViT-B at
-         * batch 1 makes 4 x 12 groups of 64, which leaves most of a large
-         * GPU idle (H200: attention 36 % of a 6 ms pass). */
-        uint32_t wg = t->attn_wg;
-        while (wg > 16 && (uint64_t)vk_div_up(Q, wg) * H * N < 256)
-            wg /= 2;
-        uint32_t spec[4] = {wg, hd, score_bias != NULL, t->attn_bkv};
-        st = vk_program_add(p, k, spec, 4, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(Q, wg), H, N, label);
+        uint32_t spec[4] = {t->attn_wg, hd, score_bias != NULL, t->attn_bkv};
+        st = vk_program_add(p, k, spec, 4, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(Q, t->attn_wg), H, N,
+                            label);
         if (st == VITVK_OK)
             vk_program_set_cost(p, flops, bytes);
         return st;

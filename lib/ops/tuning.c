@@ -59,10 +59,7 @@ bool vk_broadcast_ok(const vitvk_context *ctx, uint32_t wg)
  * with 32-deep k steps where shared memory holds its two stages (40 KiB
  * plus 1 KiB of epilogue scratch per subgroup), else four subgroups to
  * 64 x 64. NV: the fixed 64 x 64 kernel. */
-/* Shared memory of the KHR kernel's tiles: two stages of A and W in
- * 16-byte pieces with one of padding per row, and one fp32 matrix of
- * epilogue scratch per subgroup. */
-static uint64_t coopmat_shared_bytes(uint32_t bm, uint32_t bn, uint32_t bk, uint32_t nsg, uint32_t m, uint32_t n)
+uint64_t vk_coopmat_shared_bytes(uint32_t bm, uint32_t bn, uint32_t bk, uint32_t nsg, uint32_t m, uint32_t n)
 {
     return 2ull * (bm + bn) * (bk / 8 + 1) * 16 + (uint64_t)nsg * m * n * 4;
 }
@@ -89,7 +86,7 @@ bool vk_coopmat_tile_check(const vitvk_context *ctx, const uint32_t tile[8], cha
         return false;
     }
     uint32_t nsg = (bm / wm) * (bn / wn);
-    uint64_t shared = coopmat_shared_bytes(bm, bn, bk, nsg, m, n);
+    uint64_t shared = vk_coopmat_shared_bytes(bm, bn, bk, nsg, m, n);
     if ((uint64_t)nsg * ctx->caps.subgroup_size > ctx->caps.max_group_invocations || shared > ctx->caps.shared_memory) {
         snprintf(why, why_size, "coopmat_tile: %ux%ux%u needs %u invocations and %llu bytes of shared memory; %s "
                  "allows %u and %u", bm, bn, bk, nsg * ctx->caps.subgroup_size, (unsigned long long)shared, d->name,
@@ -121,8 +118,8 @@ static void coopmat_tiles(const vitvk_context *ctx, vk_tuning *t)
         uint32_t wm = s->m * (s->m >= 16 ? 4 : 2), wn = s->n * (s->n >= 16 ? 2 : 2);
         uint32_t big_bm = wm * 2, big_bn = wn * 4; /* 8 subgroups */
         uint32_t small_bm = wm * 2, small_bn = wn * 2; /* 4 subgroups */
-        uint64_t big = coopmat_shared_bytes(big_bm, big_bn, bk, 8, s->m, s->n);
-        uint64_t small = coopmat_shared_bytes(small_bm, small_bn, bk, 4, s->m, s->n);
+        uint64_t big = vk_coopmat_shared_bytes(big_bm, big_bn, bk, 8, s->m, s->n);
+        uint64_t small = vk_coopmat_shared_bytes(small_bm, small_bn, bk, 4, s->m, s->n);
         bool use_big = big <= ctx->caps.shared_memory && 8 * sg <= ctx->caps.max_group_invocations;
         if (!use_big && (small > ctx->caps.shared_memory || 4 * sg > ctx->caps.max_group_invocations))
             goto nv;
