@@ -237,9 +237,12 @@ typedef struct vitvk_context_desc {
      * it passed to vkCreateDevice (as a const void *). The library uses
      * only what is listed: 16-bit storage (VkPhysicalDevice16BitStorage-
      * Features or VkPhysicalDeviceVulkan11Features; or the flag above) for
-     * fp16 precision; VK_NV_cooperative_matrix with its cooperativeMatrix
-     * feature and shaderFloat16 (VkPhysicalDeviceShaderFloat16Int8Features
-     * or VkPhysicalDeviceVulkan12Features) for the tensor-core GEMM.
+     * fp16 precision; VK_KHR_cooperative_matrix (or VK_NV_cooperative_matrix)
+     * with its cooperativeMatrix feature, vulkanMemoryModel
+     * (VkPhysicalDeviceVulkanMemoryModelFeatures or
+     * VkPhysicalDeviceVulkan12Features) and shaderFloat16
+     * (VkPhysicalDeviceShaderFloat16Int8Features or
+     * VkPhysicalDeviceVulkan12Features) for the tensor-core GEMM.
      * shaderFloat16 below Vulkan 1.2 also needs VK_KHR_shader_float16_int8
      * in the list. vitvk_context_create fails with VITVK_ERR_UNSUPPORTED,
      * naming everything missing in one line, when the device was created
