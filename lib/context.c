@@ -750,6 +750,13 @@ static void adopt_report_off(vitvk_context *ctx, const probe *p)
  * (with a warning in the log) if its results are wrong or it fails. */
 static void check_coopmat(vitvk_context *ctx)
 {
+    vk_tuning at;
+    vk_tuning_for(ctx, &at);
+    double aerr = 0.0;
+    if (at.attn_cm_m && vk_attention_check(ctx, &at, &aerr) != VITVK_OK) {
+        vk_log(ctx, VITVK_LOG_WARNING, "cooperative-matrix attention disabled: %s", ctx->last_error);
+        ctx->caps.attn_coopmat_failed = true;
+    }
     for (int pass = 0; pass < 3; pass++) {
         vk_tuning t;
         vk_tuning_for(ctx, &t);

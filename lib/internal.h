@@ -27,6 +27,7 @@ typedef enum vk_shader_id {
     SH_GEMM_TILED_W16,
     SH_GEMM_COOPMAT,     /* fp16 only: KHR cooperative matrices, fp32 accumulation (built where glslang can) */
     SH_GEMM_COOPMAT_H16, /* the same, fp16 accumulation */
+    SH_ATTENTION_COOPMAT, /* fp16 only: flash attention with Q·Kᵀ and P·V on KHR cooperative matrices */
     SH_GEMM_COOPMAT_NV, /* fp16 only: NV cooperative matrices (tensor cores) */      /* fp16 variant: only W is half (A and C fp32) */
     SH_LAYERNORM,
     SH_LAYERNORM_O32, /* fp16 variant: output fp32 */
@@ -83,6 +84,7 @@ typedef struct vk_caps {
     bool coopmat_khr;
     vitvk_coopmat_shape khr_shape32, khr_shape16;
     bool memory_model;         /* vulkanMemoryModel: every cooperative-matrix shader declares it */
+    bool attn_coopmat_failed;  /* the context's check of the cooperative-matrix attention failed */
     bool subgroup_arith;       /* subgroup arithmetic in compute shaders */
     bool subgroup_shuffle;     /* subgroupShuffle in compute shaders */
     /* Storage texel buffers of RGBA32F and RGBA16F (the vec4 kernels read

@@ -41,9 +41,12 @@ static const shader_desc shaders[SH_COUNT] = {
 #ifdef VITVK_KHR_COOPMAT
     SHADER(SH_GEMM_COOPMAT, gemm_coopmat, f16, f16, 5, 32), /* fp16 plans only */
     SHADER(SH_GEMM_COOPMAT_H16, gemm_coopmat, h16, h16, 5, 32),
+    SHADER(SH_ATTENTION_COOPMAT, attention_coopmat, f16, f16, 3, 24),
 #else /* this build's glslang could not compile them: never chosen (no caps.coopmat_khr) */
     [SH_GEMM_COOPMAT] = {"gemm_coopmat", {"gemm_coopmat.f16", "gemm_coopmat.f16"}, {NULL, NULL}, {0, 0}, 5, 32, 0, 0, 0},
     [SH_GEMM_COOPMAT_H16] = {"gemm_coopmat", {"gemm_coopmat.h16", "gemm_coopmat.h16"}, {NULL, NULL}, {0, 0}, 5, 32, 0, 0, 0},
+    [SH_ATTENTION_COOPMAT] = {"attention_coopmat", {"attention_coopmat.f16", "attention_coopmat.f16"}, {NULL, NULL},
+                              {0, 0}, 3, 24, 0, 0, 0},
 #endif
     SHADER(SH_GEMM_COOPMAT_NV, gemm_coopmat_nv, f16, f16, 5, 32), /* fp16 plans only */
     SHADER(SH_LAYERNORM, layernorm, f32, f16, 4, 24),

@@ -107,8 +107,8 @@ static const char *e2e_gemm_variant;
 
 /* Fails unless every GEMM of the plan's last run whose op is a projection
  * (patch, qkv, attention output, fc1, fc2) ran a variant starting with
- * `want`. */
-static void expect_gemm_variant(vitvk_plan *plan, const char *want, const char *rel)
+ * `want`, and, when `attn` is not NULL, every ViT attention `attn`. */
+static void expect_gemm_variant(vitvk_plan *plan, const char *want, const char *attn, const char *rel)
 {
     uint32_t n = 0;
     ck_assert_int_eq(vitvk_plan_profile(plan, NULL, &n), VITVK_OK);
@@ -116,6 +116,9 @@ static void expect_gemm_variant(vitvk_plan *plan, const char *want, const char *
     ck_assert_int_eq(vitvk_plan_profile(plan, k, &n), VITVK_OK);
     uint32_t seen = 0;
     for (uint32_t i = 0; i < n; i++) {
+        if (attn && strcmp(k[i].op, "attention") == 0)
+            ck_assert_msg(strncmp(k[i].variant, attn, strlen(attn)) == 0, "%s: attention ran %s, not %s", rel,
+                          k[i].variant, attn);
         if (!strstr(k[i].op, "projection") && strcmp(k[i].op, "attention output") && strcmp(k[i].op, "mlp fc1") &&
             strcmp(k[i].op, "mlp fc2"))
             continue;
@@ -158,8 +161,14 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
     double tol = prec == VITVK_PRECISION_FP16 ? TOL_FP16 : TOL_FP32;
     const char *pname = prec == VITVK_PRECISION_FP16 ? "fp16" : "fp32";
     check_outputs(ctx, ref, plan, pixels, 0, N, &info, tol, rel, pname, "");
+    /* Attention runs on cooperative matrices where the head size is a
+     * whole number of matrices (16 covers every shape listed so far). */
+    uint32_t head = info.num_heads ? info.hidden_size / info.num_heads : 0;
+    bool cm_attn = e2e_coopmat != VITVK_COOPMAT_OFF && head % 16 == 0;
     if (variant)
-        expect_gemm_variant(plan, variant, rel);
+        expect_gemm_variant(plan, variant,
+                            cm_attn ? "attention_coopmat" : e2e_coopmat == VITVK_COOPMAT_OFF ? "attention_flash" : NULL,
+                            rel);
     const st_tensor *t = NULL;
     float *want;
     if (want_attn) { /* probabilities: the same absolute bound */

@@ -307,6 +307,16 @@ START_TEST(gemm_shapes)
 }
 END_TEST
 
+/* Why a cooperative-matrix test has nothing to check here. */
+static void coopmat_skipped(const char *test)
+{
+#ifdef VITVK_KHR_COOPMAT
+    printf("%s: skipped: the device has no usable VK_KHR_cooperative_matrix fp16 shape\n", test);
+#else
+    printf("%s: skipped: this build's glslang cannot compile GL_KHR_cooperative_matrix\n", test);
+#endif
+}
+
 /* The KHR cooperative-matrix GEMM (gemm_coopmat.comp), where the device
  * has VK_KHR_cooperative_matrix and the build compiled the kernel (Mesa
  * 26's lavapipe: 8x8x8; tools/trixie.sh). Loop index: bit 0 = fp16
@@ -322,13 +332,7 @@ START_TEST(gemm_coopmat)
     vk_tuning t;
     vk_tuning_for(ctx, &t);
     if (t.gemm_coopmat != VK_COOPMAT_KHR) {
-        printf("gemm_coopmat: skipped: %s\n",
-#ifdef VITVK_KHR_COOPMAT
-               "the device has no usable VK_KHR_cooperative_matrix fp16 shape"
-#else
-               "this build's glslang cannot compile GL_KHR_cooperative_matrix"
-#endif
-        );
+        coopmat_skipped("gemm_coopmat");
         return;
     }
     if ((_i & 1) && !t.cm_acc16) {
@@ -502,8 +506,8 @@ END_TEST
 
 /* Reference attention probabilities of query row t of image b, head hh,
  * from qkv [N*T][3D] (head size hd): p[j] for j < T, in double. */
-static void ref_probs_row(const float *QKV, uint32_t T, uint32_t D, uint32_t hd, uint32_t b, uint32_t hh, uint32_t t,
-                          double *p)
+static void ref_probs_row_b(const float *QKV, const float *bias, uint32_t T, uint32_t D, uint32_t hd, uint32_t b,
+                            uint32_t hh, uint32_t t, double *p)
 {
     const float *q = QKV + ((size_t)b * T + t) * 3 * D + hh * hd;
     double m = -INFINITY, sum = 0;
@@ -512,7 +516,7 @@ static void ref_probs_row(const float *QKV, uint32_t T, uint32_t D, uint32_t hd,
         double d = 0;
         for (uint32_t e = 0; e < hd; e++)
             d += (double)q[e] * k[e];
-        p[j] = d / sqrt((double)hd);
+        p[j] = d / sqrt((double)hd) + (bias ? bias[((size_t)hh * T + t) * T + j] : 0.0);
         m = p[j] > m ? p[j] : m;
     }
     for (uint32_t j = 0; j < T; j++)
@@ -521,26 +525,36 @@ static void ref_probs_row(const float *QKV, uint32_t T, uint32_t D, uint32_t hd,
         p[j] /= sum;
 }
 
+/* Without a score bias (its [H][T][T] additive table: BEiT). */
+static void ref_probs_row(const float *QKV, uint32_t T, uint32_t D, uint32_t hd, uint32_t b, uint32_t hh, uint32_t t,
+                          double *p)
+{
+    ref_probs_row_b(QKV, NULL, T, D, hd, b, hh, t, p);
+}
+
 /* Queries 0..Q-1 of each image against all T keys; rows t >= Q must keep
  * what the output held before (the last layer of a [CLS]-pooled model
  * runs with Q = 1). */
-static void attention_case(uint32_t N, uint32_t T, uint32_t Q, uint32_t H, uint32_t D, bool f16)
+static void attention_case_b(uint32_t N, uint32_t T, uint32_t Q, uint32_t H, uint32_t D, bool f16, bool with_bias)
 {
     harness h;
     h_init(&h);
-    size_t n = (size_t)N * T * 3 * D;
-    float *QKV = rand_vec(n, 2.0f);
+    size_t n = (size_t)N * T * 3 * D, nb = (size_t)H * T * T;
+    float *QKV = rand_vec(n, 2.0f), *bias = with_bias ? rand_vec(nb, 3.0f) : NULL;
     if (f16)
         round_half(QKV, n);
     size_t es = f16 ? 2 : 4;
     vk_buffer *bq = h_buf(&h, n * es), *bo = h_buf(&h, (size_t)N * T * D * es);
+    vk_buffer *bb = with_bias ? h_buf(&h, nb * 4) : NULL;
     h_commit(&h);
     h_write(&h, bq, QKV, n, f16);
+    if (bias)
+        h_write(&h, bb, bias, nb, false);
     float *before = rand_vec((size_t)N * T * D, 1.0f);
     if (f16)
         round_half(before, (size_t)N * T * D);
     h_write(&h, bo, before, (size_t)N * T * D, f16);
-    ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, NULL, bo, N, T, Q, H, D, "attention"), VITVK_OK);
+    ck_assert_int_eq(op_attention(&h.prog, &h.tune, f16, bq, bb, bo, N, T, Q, H, D, "attention"), VITVK_OK);
     last_attn_kernel = h.prog.items[h.prog.count - 1].kernel->id;
     h_run(&h);
     float *O = h_read(&h, bo, (size_t)N * T * D, f16);
@@ -555,16 +569,24 @@ static void attention_case(uint32_t N, uint32_t T, uint32_t Q, uint32_t H, uint3
                         ref[((size_t)b * T + t) * D + hh * hd + e] = before[((size_t)b * T + t) * D + hh * hd + e];
                     continue;
                 }
-                ref_probs_row(QKV, T, D, hd, b, hh, t, s);
+                ref_probs_row_b(QKV, bias, T, D, hd, b, hh, t, s);
                 for (uint32_t j = 0; j < T; j++) {
                     const float *v = QKV + ((size_t)b * T + j) * 3 * D + 2 * D + hh * hd;
                     for (uint32_t e = 0; e < hd; e++)
                         ref[((size_t)b * T + t) * D + hh * hd + e] += s[j] * v[e];
                 }
             }
-    expect_close("attention", O, ref, (size_t)N * T * D, f16 ? 1e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
-    free(QKV), free(before), free(O), free(ref), free(s);
+    char what[96];
+    snprintf(what, sizeof what, "attention N %u T %u Q %u H %u D %u%s %s", N, T, Q, H, D, with_bias ? " bias" : "",
+             f16 ? "fp16" : "fp32");
+    expect_close(what, O, ref, (size_t)N * T * D, f16 ? 1e-2 : 1e-5, f16 ? 2e-3 : 1e-5);
+    free(QKV), free(bias), free(before), free(O), free(ref), free(s);
     h_destroy(&h);
+}
+
+static void attention_case(uint32_t N, uint32_t T, uint32_t Q, uint32_t H, uint32_t D, bool f16)
+{
+    attention_case_b(N, T, Q, H, D, f16, false);
 }
 
 /* Attention probabilities of the first `rows` query rows ([CLS] row, or
@@ -614,6 +636,39 @@ START_TEST(attention_shapes)
     attention_case(1, 1, 1, 1, 8, f16);
     attention_case(3, 197, 1, 3, 192, f16);   /* [CLS] query only */
     attention_case(2, 37, 5, 4, 60, f16);
+}
+END_TEST
+
+/* Attention on KHR cooperative matrices (attention_coopmat.comp), where
+ * the device has them and the build compiled the kernel: ViT-B's heads of
+ * 64 at 197 tokens, heads of 32 with a BEiT score bias, the [CLS] query
+ * alone, token counts that are not a multiple of the key block, one token. */
+START_TEST(attention_coopmat)
+{
+    ctx->kernel_family = VITVK_KERNELS_GPU;
+    ctx->coopmat_mode = VITVK_COOPMAT_AUTO;
+    vk_tuning t;
+    vk_tuning_for(ctx, &t);
+    if (!t.attn_cm_m) {
+        coopmat_skipped("attention_coopmat");
+        return;
+    }
+    static const uint32_t cases[][6] = {
+        /* N, T, Q, H, D, bias */
+        {2, 197, 197, 12, 768, 0}, {2, 197, 197, 3, 96, 1}, {3, 197, 1, 3, 192, 0},
+        {1, 50, 50, 2, 128, 1},    {2, 37, 5, 1, 64, 0},    {1, 1, 1, 1, 64, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const uint32_t *c = cases[i];
+        attention_case_b(c[0], c[1], c[2], c[3], c[4], true, c[5] != 0);
+        ck_assert_msg(last_attn_kernel == SH_ATTENTION_COOPMAT, "case %zu ran kernel %d, not attention_coopmat", i,
+                      (int)last_attn_kernel);
+    }
+    /* The context's own check of this kernel must pass where it is right. */
+    double err = -1.0;
+    ck_assert_msg(vk_attention_check(ctx, &t, &err) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
+    printf("attention_coopmat: the context's check: relative error %.3g\n", err);
+    ck_assert(err >= 0.0 && err < 4e-3);
 }
 END_TEST
 
@@ -980,6 +1035,7 @@ static Suite *kernels_suite(void)
      * LayerNorm) instead of the CPU one */
     tcase_add_loop_test(tc, gemm_shapes, 0, 4);
     tcase_add_loop_test(tc, gemm_coopmat, 0, 4);
+    tcase_add_test(tc, attention_coopmat);
     tcase_add_loop_test(tc, gemm_texel_limits, 0, 2);
     tcase_add_loop_test(tc, gemm_texel_bcast, 0, 4);
     tcase_add_loop_test(tc, attention_bcast, 0, 4);

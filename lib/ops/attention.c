@@ -17,6 +17,28 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
     const vk_buffer *bufs[3] = {qkv, out, score_bias ? score_bias : out};
     /* Read: keys and values of all T tokens, queries of Q; written: Q rows. */
     uint64_t flops = 4ull * N * H * Q * T * hd, bytes = (fp16 ? 2ull : 4ull) * N * (2ull * T + 2ull * Q) * D;
+    /* Tensor cores: fp16, head sizes and key blocks in whole matrices, and
+     * the workgroup's tiles in shared memory (attention_coopmat.comp). */
+    if (fp16 && t->attn_cm_m && hd % t->attn_cm_n == 0 && hd % t->attn_cm_k == 0) {
+        uint32_t cm = t->attn_cm_m, bkv = 32, sg = p->ctx->caps.subgroup_size;
+        if (bkv % t->attn_cm_n == 0 && bkv % t->attn_cm_k == 0) {
+            for (uint32_t nsg = 4; nsg >= 1; nsg /= 2) {
+                uint64_t bq = (uint64_t)nsg * cm, ldq = hd + 8;
+                uint64_t smem = (bq + 2 * bkv) * ldq * 2 + bq * (bkv + 8) * 2 + bq * bkv * 4 + bq * hd * 4 + bq * 12;
+                if (smem > p->ctx->caps.shared_memory || nsg * sg > p->ctx->caps.max_group_invocations)
+                    continue;
+                vitvk_status st = vk_kernel_get(p->ctx, SH_ATTENTION_COOPMAT, true, &k);
+                if (st != VITVK_OK)
+                    return st;
+                uint32_t spec[9] = {nsg * sg, hd, score_bias != NULL, bkv, cm, t->attn_cm_n, t->attn_cm_k, sg, nsg};
+                st = vk_program_add(p, k, spec, 9, bufs, 3, 1u << 1, push, sizeof push, vk_div_up(Q, (uint32_t)bq), H,
+                                    N, label);
+                if (st == VITVK_OK)
+                    vk_program_set_cost(p, flops, bytes);
+                return st;
+            }
+        }
+    }
     /* The key and value tiles must fit in shared memory (fp32). */
     uint64_t smem = (uint64_t)t->attn_bkv * (2 * hd + 1) * 4;
     if (t->attn_flash && smem <= p->ctx->caps.shared_memory) {

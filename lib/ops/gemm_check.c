@@ -38,6 +38,34 @@ static vitvk_status upload(vitvk_context *ctx, vk_arena *a, vk_buffer *b, const 
     return fp16 ? vk_upload(ctx, a, b, h, n * 2) : vk_upload(ctx, a, b, v, n * 4);
 }
 
+vitvk_status vk_check_run(vitvk_context *ctx, vk_program *prog, const vk_buffer *out, vk_arena *rb,
+                          const vk_buffer *readback, uint64_t bytes)
+{
+    vitvk_status st = vk_program_finalize(prog);
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    if (st == VITVK_OK)
+        st = vk_begin_once(ctx, &cmd);
+    if (st != VITVK_OK)
+        return st;
+    vk_program_record(prog, cmd, VK_NULL_HANDLE);
+    VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT};
+    ctx->vkd.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb,
+                                  0, NULL, 0, NULL);
+    VkBufferCopy r = {.size = bytes};
+    ctx->vkd.vkCmdCopyBuffer(cmd, out->buffer, readback->buffer, 1, &r);
+    VkMemoryBarrier hb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                          .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    ctx->vkd.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &hb, 0, NULL,
+                                  0, NULL);
+    st = vk_end_once(ctx, cmd);
+    if (st == VITVK_OK)
+        st = vk_buffer_invalidate(rb, readback);
+    return st;
+}
+
 vitvk_status vk_gemm_check(vitvk_context *ctx, const vk_tuning *t, bool fp16, double *max_err)
 {
     size_t na = (size_t)CM * CK, nw = (size_t)CN * CK, nc = (size_t)CM * CN;
@@ -78,26 +106,7 @@ vitvk_status vk_gemm_check(vitvk_context *ctx, const vk_tuning *t, bool fp16, do
                           .lda = CK, .ldc = CN, .ldr = CN, .act = VK_ACT_GELU};
         st = op_gemm(&prog, t, fp16, VK_GEMM_SAME, &g, "gemm check");
     }
-    if (st == VITVK_OK) st = vk_program_finalize(&prog);
-    VkCommandBuffer cmd = VK_NULL_HANDLE;
-    if (st == VITVK_OK) st = vk_begin_once(ctx, &cmd);
-    if (st == VITVK_OK) {
-        vk_program_record(&prog, cmd, VK_NULL_HANDLE);
-        VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                              .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT};
-        ctx->vkd.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
-                                      &mb, 0, NULL, 0, NULL);
-        VkBufferCopy r = {.size = nc * es};
-        ctx->vkd.vkCmdCopyBuffer(cmd, bc->buffer, bo->buffer, 1, &r);
-        VkMemoryBarrier hb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                              .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                              .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-        ctx->vkd.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &hb, 0,
-                                      NULL, 0, NULL);
-        st = vk_end_once(ctx, cmd);
-    }
-    if (st == VITVK_OK) st = vk_buffer_invalidate(&rb, bo);
+    if (st == VITVK_OK) st = vk_check_run(ctx, &prog, bc, &rb, bo, nc * es);
     if (st == VITVK_OK) {
         if (fp16)
             memcpy(C16, bo->mapped, nc * 2);

@@ -36,6 +36,9 @@ typedef struct vk_tuning {
     uint32_t cm_bm, cm_bn, cm_bk, cm_wm, cm_wn, cm_m, cm_n, cm_k, cm_sg;
     bool cm_acc16;
     bool cm_force; /* tests: keep cm_bm x cm_bn whatever the grid */
+    /* fp16 attention on KHR cooperative matrices: the fp32-accumulating
+     * shape (attn_cm_m x n x k), 0 when not used. */
+    uint32_t attn_cm_m, attn_cm_n, attn_cm_k;
     uint32_t tiled_wg, tiled_bm, tiled_bn, tiled_bk, tiled_tm, tiled_tn;
     uint32_t texel_wg, texel_tm, texel_tn;
     bool texel_bcast;    /* rows of A by subgroupShuffle (texel_wg 8 = one subgroup, texel_tm % 8 == 0) */
@@ -122,6 +125,18 @@ bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind);
  * reach (vendor-only cooperative matrices): the context runs it before
  * using one. */
 vitvk_status vk_gemm_check(vitvk_context *ctx, const vk_tuning *t, bool fp16, double *max_err);
+
+/* The checks' common run (gemm_check.c): finalizes and records `prog`
+ * once, copies `bytes` of `out` into `readback` (of arena rb), waits, and
+ * makes it visible to the host. */
+vitvk_status vk_check_run(vitvk_context *ctx, vk_program *prog, const vk_buffer *out, vk_arena *rb,
+                          const vk_buffer *readback, uint64_t bytes);
+
+/* The same for fp16 attention with tuning t (attention_check.c): 37 tokens,
+ * two heads of 64 and a score bias against a double-precision softmax;
+ * VITVK_OK when the worst |got - want| / (1 + |want|) is within 4e-3. The
+ * context runs it before using the cooperative-matrix attention. */
+vitvk_status vk_attention_check(vitvk_context *ctx, const vk_tuning *t, double *max_err);
 
 /* rows of D values: in (row r at in_off + r * in_stride) -> out (row
  * stride out_stride). out32: in fp16 plans, write fp32. */

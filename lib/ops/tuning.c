@@ -107,6 +107,10 @@ static void coopmat_tiles(const vitvk_context *ctx, vk_tuning *t)
         t->cm_m = c[5], t->cm_n = c[6], t->cm_k = c[7], t->cm_sg = ctx->caps.subgroup_size;
         t->cm_acc16 = ctx->coopmat_mode == VITVK_COOPMAT_FP16_ACCUMULATE && ctx->caps.khr_shape16.m;
         t->cm_force = true;
+        if (!ctx->caps.attn_coopmat_failed) {
+            t->attn_cm_m = ctx->caps.khr_shape32.m, t->attn_cm_n = ctx->caps.khr_shape32.n;
+            t->attn_cm_k = ctx->caps.khr_shape32.k;
+        }
         return;
     }
     if (ctx->caps.coopmat_khr) {
@@ -124,6 +128,10 @@ static void coopmat_tiles(const vitvk_context *ctx, vk_tuning *t)
         if (!use_big && (small > ctx->caps.shared_memory || 4 * sg > ctx->caps.max_group_invocations))
             goto nv;
         t->gemm_coopmat = VK_COOPMAT_KHR;
+        if (!ctx->caps.attn_coopmat_failed) {
+            t->attn_cm_m = ctx->caps.khr_shape32.m, t->attn_cm_n = ctx->caps.khr_shape32.n;
+            t->attn_cm_k = ctx->caps.khr_shape32.k;
+        }
         t->cm_bm = use_big ? big_bm : small_bm;
         t->cm_bn = use_big ? big_bn : small_bn;
         t->cm_bk = bk, t->cm_wm = wm, t->cm_wn = wn;
