@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what is missing, builds, and runs the whole test suite twice:
 # a release build, then an AddressSanitizer + UndefinedBehaviorSanitizer
-# build (every test but the long CLI run and the GPU-kernel fixtures on
-# lavapipe, which the release build covers: their host code is the same).
+# build (every test but the long CLI run, the GPU-kernel fixtures on
+# lavapipe and the CMake embedding check, which the release build covers:
+# their host code is the same).
 # Every Vulkan test runs under VK_LAYER_KHRONOS_validation.
 #   sh tools/test.sh
 set -eu
@@ -14,4 +15,4 @@ cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVITVK_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
-ctest --test-dir build-asan --output-on-failure -E '^(cli|e2e_gpu_kernels)$'
+ctest --test-dir build-asan --output-on-failure -E '^(cli|e2e_gpu_kernels|cmake_embed)$'
