@@ -41,6 +41,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Every function of the API. The shared library (libvitvk.so) exports
+ * these alone; everything else in it is hidden. */
+#ifndef VITVK_API
+#if defined(__GNUC__) || defined(__clang__)
+#define VITVK_API __attribute__((visibility("default")))
+#else
+#define VITVK_API
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -66,7 +76,7 @@ typedef enum vitvk_status {
 } vitvk_status;
 
 /* A static English name for a status code; never NULL. */
-const char *vitvk_status_string(vitvk_status status);
+VITVK_API const char *vitvk_status_string(vitvk_status status);
 
 /* ------------------------------------------------------------------ */
 /* Devices                                                              */
@@ -140,7 +150,7 @@ typedef struct vitvk_device_info {
  * input *count is the capacity of `infos`, on output the number written
  * (or available when infos is NULL). Creates and destroys a private
  * instance; `err` (may be NULL) receives a message on failure. */
-vitvk_status vitvk_enumerate_devices(vitvk_device_info *infos, uint32_t *count,
+VITVK_API vitvk_status vitvk_enumerate_devices(vitvk_device_info *infos, uint32_t *count,
                                      char *err, size_t err_size);
 
 /* ------------------------------------------------------------------ */
@@ -278,19 +288,19 @@ typedef struct vitvk_context_desc {
 
 /* Creates a context. desc may be NULL for defaults. On failure *out is NULL
  * and, when err is not NULL, err receives the reason. */
-vitvk_status vitvk_context_create(const vitvk_context_desc *desc, vitvk_context **out,
+VITVK_API vitvk_status vitvk_context_create(const vitvk_context_desc *desc, vitvk_context **out,
                                   char *err, size_t err_size);
-void vitvk_context_destroy(vitvk_context *ctx);
+VITVK_API void vitvk_context_destroy(vitvk_context *ctx);
 
 /* The last error message of calls on this context ("" if none). Valid until
  * the next call on the context. */
-const char *vitvk_context_last_error(const vitvk_context *ctx);
+VITVK_API const char *vitvk_context_last_error(const vitvk_context *ctx);
 
 /* Device the context runs on. */
-void vitvk_context_device_info(const vitvk_context *ctx, vitvk_device_info *out);
+VITVK_API void vitvk_context_device_info(const vitvk_context *ctx, vitvk_device_info *out);
 
 /* Number of validation-layer messages of severity warning or error seen. */
-uint32_t vitvk_context_validation_errors(const vitvk_context *ctx);
+VITVK_API uint32_t vitvk_context_validation_errors(const vitvk_context *ctx);
 
 /* Device-local memory the context's objects hold now (what the budget
  * counts: weights, activations, and staging where it is device-local), and
@@ -301,7 +311,7 @@ typedef struct vitvk_memory_info {
     uint64_t device_bytes;
     uint64_t budget_bytes;
 } vitvk_memory_info;
-void vitvk_context_memory(const vitvk_context *ctx, vitvk_memory_info *out);
+VITVK_API void vitvk_context_memory(const vitvk_context *ctx, vitvk_memory_info *out);
 
 /* ------------------------------------------------------------------ */
 /* Models                                                               */
@@ -328,9 +338,9 @@ typedef struct vitvk_model_desc {
  * model.safetensors.index.json and its shards) and, when present,
  * preprocessor_config.json. Weights are validated, converted to the
  * chosen precision and uploaded; the files are closed before returning. */
-vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir,
+VITVK_API vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir,
                               const vitvk_model_desc *desc, vitvk_model **out);
-void vitvk_model_destroy(vitvk_model *model);
+VITVK_API void vitvk_model_destroy(vitvk_model *model);
 
 typedef struct vitvk_model_info {
     const char *model_type;      /* "vit" */
@@ -352,18 +362,18 @@ typedef struct vitvk_model_info {
     uint64_t flops_per_image;
 } vitvk_model_info;
 
-void vitvk_model_get_info(const vitvk_model *model, vitvk_model_info *out);
+VITVK_API void vitvk_model_get_info(const vitvk_model *model, vitvk_model_info *out);
 
 /* Hidden states a plan with keep_hidden_states returns: ViT-style models
  * have num_layers + 1 (embeddings, then each layer) of num_tokens x
  * hidden_size; Swin has stages + 1 (embeddings, then each stage after its
  * patch merging) whose sizes shrink stage by stage. */
-uint32_t vitvk_model_hidden_state_count(const vitvk_model *model);
+VITVK_API uint32_t vitvk_model_hidden_state_count(const vitvk_model *model);
 /* Tokens and width of hidden state `index`; 0 when out of range. */
-void vitvk_model_hidden_state_shape(const vitvk_model *model, uint32_t index, uint32_t *tokens, uint32_t *dim);
+VITVK_API void vitvk_model_hidden_state_shape(const vitvk_model *model, uint32_t index, uint32_t *tokens, uint32_t *dim);
 
 /* id2label entry, or NULL when index is out of range or unnamed. */
-const char *vitvk_model_label(const vitvk_model *model, uint32_t index);
+VITVK_API const char *vitvk_model_label(const vitvk_model *model, uint32_t index);
 
 /* ------------------------------------------------------------------ */
 /* Plans: one batch size, everything prepared, the pass recorded once   */
@@ -392,18 +402,18 @@ typedef struct vitvk_plan_desc {
     uint32_t in_flight;
 } vitvk_plan_desc;
 
-vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
-void vitvk_plan_destroy(vitvk_plan *plan);
+VITVK_API vitvk_status vitvk_plan_create(vitvk_model *model, const vitvk_plan_desc *desc, vitvk_plan **out);
+VITVK_API void vitvk_plan_destroy(vitvk_plan *plan);
 
 /* Device memory the plan holds: activations, staging and result buffers,
  * for each of its in_flight batches (weights are the model's). */
-uint64_t vitvk_plan_activation_bytes(const vitvk_plan *plan);
+VITVK_API uint64_t vitvk_plan_activation_bytes(const vitvk_plan *plan);
 
 /* Runs the model on n <= batch images. pixels: n x C x H x W floats,
  * already preprocessed (as transformers' pixel_values). logits: n x
  * num_labels (may be NULL); pooled: n x pooled_size (may be NULL). Blocks
  * until the results are on the host. */
-vitvk_status vitvk_plan_run(vitvk_plan *plan, const float *pixels, uint32_t n,
+VITVK_API vitvk_status vitvk_plan_run(vitvk_plan *plan, const float *pixels, uint32_t n,
                             float *logits, float *pooled);
 
 /* Asynchronous runs, for hosts without a render loop: submit a batch,
@@ -413,32 +423,32 @@ vitvk_status vitvk_plan_run(vitvk_plan *plan, const float *pixels, uint32_t n,
  * up from 1). VITVK_ERR_LIMIT when in_flight batches are already waiting
  * to be collected. vitvk_plan_run on the same plan is refused while a
  * submitted batch of its first slot is uncollected. */
-vitvk_status vitvk_plan_submit(vitvk_plan *plan, const float *pixels, uint32_t n, uint64_t *ticket);
+VITVK_API vitvk_status vitvk_plan_submit(vitvk_plan *plan, const float *pixels, uint32_t n, uint64_t *ticket);
 /* VITVK_OK when the batch has finished, VITVK_NOT_READY while it runs;
  * INVALID_ARGUMENT for a ticket that is not waiting to be collected. */
-vitvk_status vitvk_plan_poll(vitvk_plan *plan, uint64_t ticket);
+VITVK_API vitvk_status vitvk_plan_poll(vitvk_plan *plan, uint64_t ticket);
 /* Waits up to timeout_ns (UINT64_MAX: forever) for the batch, then copies
  * its results out as vitvk_plan_run does (logits / pooled may be NULL) and
  * frees its slot. VITVK_NOT_READY when the time ran out (the batch stays
  * queued: wait again). vitvk_plan_read_* and vitvk_plan_profile describe
  * vitvk_plan_run only. */
-vitvk_status vitvk_plan_wait(vitvk_plan *plan, uint64_t ticket, uint64_t timeout_ns, float *logits, float *pooled);
+VITVK_API vitvk_status vitvk_plan_wait(vitvk_plan *plan, uint64_t ticket, uint64_t timeout_ns, float *logits, float *pooled);
 
 /* After a run with keep_hidden_states: the residual stream after layer
  * `index` (0 = embeddings), n x num_tokens x hidden_size floats for the n
  * images of the last run. */
-vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *plan, uint32_t index, float *out);
+VITVK_API vitvk_status vitvk_plan_read_hidden_state(vitvk_plan *plan, uint32_t index, float *out);
 
 /* After a run with keep_cls_attention: transformers'
  * attentions[-1][:, :, 0, :], n x num_heads x num_tokens floats for the n
  * images of the last run. */
-vitvk_status vitvk_plan_read_cls_attention(vitvk_plan *plan, float *out);
+VITVK_API vitvk_status vitvk_plan_read_cls_attention(vitvk_plan *plan, float *out);
 
 /* After a run with keep_attention_maps: attention rollout (Abnar & Zuidema,
  * 2020) of the last run's first n images: R = prod over layers of
  * rownorm(0.5 A + 0.5 I), A the head-averaged attention, and out receives
  * R's [CLS] row, n x num_tokens floats. */
-vitvk_status vitvk_plan_attention_rollout(vitvk_plan *plan, float *out);
+VITVK_API vitvk_status vitvk_plan_attention_rollout(vitvk_plan *plan, float *out);
 
 /* One dispatch of the last run of a profiled plan. */
 typedef struct vitvk_kernel_time {
@@ -454,7 +464,7 @@ typedef struct vitvk_kernel_time {
 
 /* Per-dispatch GPU times of the last vitvk_plan_run, in recording order.
  * out may be NULL to query the count; on input *count is out's capacity. */
-vitvk_status vitvk_plan_profile(vitvk_plan *plan, vitvk_kernel_time *out, uint32_t *count);
+VITVK_API vitvk_status vitvk_plan_profile(vitvk_plan *plan, vitvk_kernel_time *out, uint32_t *count);
 
 /* ------------------------------------------------------------------ */
 /* Recording into the host's command buffer                             */
@@ -524,8 +534,8 @@ typedef struct vitvk_input_desc {
  * flags cannot be queried: an
  * image without SAMPLED or a buffer without STORAGE usage is caught only by
  * the validation layer. */
-vitvk_status vitvk_input_create(vitvk_plan *plan, const vitvk_input_desc *desc, vitvk_input **out);
-void vitvk_input_destroy(vitvk_input *input);
+VITVK_API vitvk_status vitvk_input_create(vitvk_plan *plan, const vitvk_input_desc *desc, vitvk_input **out);
+VITVK_API void vitvk_input_destroy(vitvk_input *input);
 
 typedef enum vitvk_output_kind {
     VITVK_OUTPUT_LOGITS = 0,        /* n x num_labels floats */
@@ -601,12 +611,12 @@ typedef struct vitvk_output {
  * of another plan, an unknown kind, a k out of range, a misaligned offset
  * (INVALID_ARGUMENT); LOGITS, PROBABILITIES or TOP_K on a model without a
  * classifier (INVALID_ARGUMENT). */
-vitvk_status vitvk_plan_record(vitvk_plan *plan, void *command_buffer, vitvk_input *const *inputs, uint32_t n,
+VITVK_API vitvk_status vitvk_plan_record(vitvk_plan *plan, void *command_buffer, vitvk_input *const *inputs, uint32_t n,
                                const vitvk_output *output);
 
 /* Bytes vitvk_plan_record writes for `output` and n images (0 when the kind
  * or k does not fit the plan's model). */
-uint64_t vitvk_plan_output_bytes(const vitvk_plan *plan, const vitvk_output *output, uint32_t n);
+VITVK_API uint64_t vitvk_plan_output_bytes(const vitvk_plan *plan, const vitvk_output *output, uint32_t n);
 
 /* ------------------------------------------------------------------ */
 /* Images                                                               */
@@ -619,7 +629,7 @@ uint64_t vitvk_plan_output_bytes(const vitvk_plan *plan, const vitvk_output *out
  * pixel_values (C x H x W floats, vitvk_model_info image size) the way the
  * model's preprocessor_config.json says (its defaults when absent). `out`
  * must hold channels*image_height*image_width floats. */
-vitvk_status vitvk_model_preprocess_file(vitvk_model *model, const char *path, float *out);
+VITVK_API vitvk_status vitvk_model_preprocess_file(vitvk_model *model, const char *path, float *out);
 
 /* transformers 5 has two backends for one image processor and they differ
  * by up to a level or two per value: torchvision (its default when
@@ -633,7 +643,7 @@ typedef enum vitvk_preprocess_backend {
     VITVK_PREPROCESS_TORCHVISION = 0,
     VITVK_PREPROCESS_PIL = 1
 } vitvk_preprocess_backend;
-vitvk_status vitvk_model_set_preprocess_backend(vitvk_model *model, vitvk_preprocess_backend backend);
+VITVK_API vitvk_status vitvk_model_set_preprocess_backend(vitvk_model *model, vitvk_preprocess_backend backend);
 
 #ifdef __cplusplus
 }

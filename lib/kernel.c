@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "shaders_all.h" /* generated: spv_<name>_f32 / spv_<name>_f16 arrays */
+#include "shaders_all.h" /* generated: vitvk_spv_<name>_<variant> arrays */
 
 typedef struct shader_desc {
     const char *name;
@@ -25,7 +25,7 @@ typedef struct shader_desc {
 /* Each entry names its fp32 and fp16 SPIR-V: variants are compiled from
  * one source with different storage macros (see CMakeLists.txt). */
 #define SHADER_TI32(id, n, v32, v16, nb, push, texel, image, texel32)                          \
-    [id] = {#n, {#n "." #v32, #n "." #v16}, {spv_##n##_##v32, spv_##n##_##v16}, {sizeof spv_##n##_##v32, sizeof spv_##n##_##v16}, \
+    [id] = {#n, {#n "." #v32, #n "." #v16}, {vitvk_spv_##n##_##v32, vitvk_spv_##n##_##v16}, {sizeof vitvk_spv_##n##_##v32, sizeof vitvk_spv_##n##_##v16}, \
             nb, push, texel, image, texel32}
 #define SHADER_TI(id, n, v32, v16, nb, push, texel, image) SHADER_TI32(id, n, v32, v16, nb, push, texel, image, 0)
 #define SHADER_T(id, n, v32, v16, nb, push, texel) SHADER_TI(id, n, v32, v16, nb, push, texel, 0)

@@ -45,7 +45,8 @@ run "install: configure vitvk alone, library only" \
 run "install: build and install" sh -c "cmake --build '$work/lib-build' -j$jobs && cmake --install '$work/lib-build'"
 check "install: header, library, CMake package and pkg-config file" \
     test -f "$work/prefix/include/vitvk.h" -a -n "$(find "$work/prefix" -name libvitvk.a)" \
-    -a -n "$(find "$work/prefix" -name vitvkConfig.cmake)" -a -n "$(find "$work/prefix" -name vitvk.pc)"
+    -a -n "$(find "$work/prefix" -name vitvkConfig.cmake)" -a -n "$(find "$work/prefix" -name vitvk.pc)" \
+    -a -n "$(find "$work/prefix" -name 'libvitvk.so.*')"
 mkdir -p "$work/found"
 cp "$work/game/main.c" "$work/found/"
 cat >"$work/found/CMakeLists.txt" <<'CM'
@@ -61,5 +62,10 @@ run "find_package: the game runs" "$work/found-build/game"
 pc=$(dirname "$(find "$work/prefix" -name vitvk.pc)")
 run "pkg-config: compile and link" sh -c "cc -o '$work/pc-game' '$work/game/main.c' \
     \$(PKG_CONFIG_PATH='$pc' pkg-config --cflags --libs --static vitvk)"
-run "pkg-config: the game runs" "$work/pc-game"
+# -lvitvk finds the shared library first, as a user's link would.
+run "pkg-config: the game runs (shared library)" env LD_LIBRARY_PATH="$(dirname "$pc")" "$work/pc-game"
+check "pkg-config: the game uses libvitvk.so" sh -c "ldd '$work/pc-game' | grep -q libvitvk.so"
+run "pkg-config --static: the game links the static library and runs" sh -c "cc -o '$work/pc-game-static' \
+    '$work/game/main.c' -I'$work/prefix/include' '$(dirname "$pc")/libvitvk.a' \
+    \$(PKG_CONFIG_PATH='$pc' pkg-config --libs --static vitvk | sed 's/-lvitvk//') && '$work/pc-game-static'"
 finish
