@@ -628,7 +628,9 @@ VITVK_API uint64_t vitvk_plan_output_bytes(const vitvk_plan *plan, const vitvk_o
 /* Loads an image file (PNG, JPEG) and turns it into the model's
  * pixel_values (C x H x W floats, vitvk_model_info image size) the way the
  * model's preprocessor_config.json says (its defaults when absent). `out`
- * must hold channels*image_height*image_width floats. */
+ * must hold channels*image_height*image_width floats. A library built
+ * without image decoding (CMake VITVK_IMAGE_IO=OFF) returns
+ * VITVK_ERR_UNSUPPORTED for PNG and JPEG files, saying so. */
 VITVK_API vitvk_status vitvk_model_preprocess_file(vitvk_model *model, const char *path, float *out);
 
 /* transformers 5 has two backends for one image processor and they differ

@@ -350,12 +350,17 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL debug_callback(VkDebugUtilsMessageSeverity
                                                      const VkDebugUtilsMessengerCallbackDataEXT *data,
                                                      void *user)
 {
-    (void)types;
     vitvk_context *ctx = user;
-    if (severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
+    const char *msg = data && data->pMessage ? data->pMessage : "(no message)";
+    /* Only the validation layer's own findings count: the loader reports
+     * through the same messenger (a general warning for each layer that
+     * VK_INSTANCE_LAYERS adds, say), and that is no fault of ours. */
+    if (severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT && (types & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT)) {
         ctx->validation_messages++;
         vk_log(ctx, severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? VITVK_LOG_ERROR : VITVK_LOG_WARNING,
-               "validation: %s", data && data->pMessage ? data->pMessage : "(no message)");
+               "validation: %s", msg);
+    } else if (severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
+        vk_log(ctx, VITVK_LOG_INFO, "vulkan: %s", msg);
     }
     return VK_FALSE;
 }

@@ -2,6 +2,7 @@
  * owns the checks every decoder shares (sizes, messages). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,10 +109,20 @@ vitvk_status img_decode_memory(const uint8_t *data, size_t size, const char *nam
         vk_errorf(err, err_size, "%s: empty file", name);
         return VITVK_ERR_FORMAT;
     }
-    if (size >= sizeof png_signature && memcmp(data, png_signature, sizeof png_signature) == 0)
+    bool png = size >= sizeof png_signature && memcmp(data, png_signature, sizeof png_signature) == 0;
+    bool jpeg = size >= sizeof jpeg_signature && memcmp(data, jpeg_signature, sizeof jpeg_signature) == 0;
+#ifdef VITVK_IMAGE_IO
+    if (png)
         return img_decode_png(data, size, name, max_pixels, out, err, err_size);
-    if (size >= sizeof jpeg_signature && memcmp(data, jpeg_signature, sizeof jpeg_signature) == 0)
+    if (jpeg)
         return img_decode_jpeg(data, size, name, max_pixels, out, err, err_size);
+#else
+    if (png || jpeg) {
+        vk_errorf(err, err_size, "%s: this vitvk was built without image decoding (VITVK_IMAGE_IO=OFF): "
+                  "decode the image yourself and pass pixels", name);
+        return VITVK_ERR_UNSUPPORTED;
+    }
+#endif
     vk_errorf(err, err_size, "%s: not a PNG or JPEG file (unrecognised signature)", name);
     return VITVK_ERR_FORMAT;
 }

@@ -84,4 +84,10 @@ for c in classify infer devices bench attention; do
     run "$c --help" "$cli" $c --help
 done
 
+# The loader reports layers that VK_INSTANCE_LAYERS adds through the same
+# messenger as the validation layer: a note, not a validation failure.
+run "VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation: classify still passes" \
+    env VK_INSTANCE_LAYERS=VK_LAYER_KHRONOS_validation "$cli" classify --model "$model" "$model/samples/7-seven.png"
+check "VK_INSTANCE_LAYERS: no message counted as validation" sh -c "! grep -q 'validation' '$work/log'"
+
 finish
