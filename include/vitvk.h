@@ -105,15 +105,16 @@ typedef enum vitvk_component {
     VITVK_COMPONENT_U64 = 10
 } vitvk_component;
 
-/* One cooperative-matrix shape a device lists for compute shaders at
- * subgroup scope: D (m x n, `result`) = A (m x k, `a`) * B (k x n, `b`) +
- * C (m x n, `c`). */
+/* Tensor cores in fp16 GEMMs and attention (vitvk_context_desc). */
 typedef enum vitvk_coopmat_mode {
     VITVK_COOPMAT_AUTO = 0,
     VITVK_COOPMAT_OFF = 1,
     VITVK_COOPMAT_FP16_ACCUMULATE = 2
 } vitvk_coopmat_mode;
 
+/* One cooperative-matrix shape a device lists for compute shaders at
+ * subgroup scope: D (m x n, `result`) = A (m x k, `a`) * B (k x n, `b`) +
+ * C (m x n, `c`). */
 typedef struct vitvk_coopmat_shape {
     uint32_t m, n, k;
     vitvk_component a, b, c, result;

@@ -163,35 +163,18 @@ static vitvk_device_type map_type(VkPhysicalDeviceType t)
     }
 }
 
-/* Whether the device lists the one cooperative-matrix shape the GEMM uses
- * (16x16x16, fp16 A and B, fp32 C and D, subgroup scope) for compute. */
-static bool coopmat_nv_shape(const vk_instance_table *vki, VkPhysicalDevice pd)
+/* Whether the NV list (compute stage and subgroup scope already checked,
+ * vk_coopmat_shapes) has the one shape gemm_coopmat_nv uses: 16x16x16,
+ * fp16 A and B, fp32 C and D. */
+static bool coopmat_nv_shape(const vitvk_device_info *d)
 {
-    if (!vki->vkGetPhysicalDeviceCooperativeMatrixPropertiesNV)
-        return false;
-    VkPhysicalDeviceCooperativeMatrixPropertiesNV cmp = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_PROPERTIES_NV};
-    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &cmp};
-    vki->vkGetPhysicalDeviceProperties2(pd, &p2);
-    if (!(cmp.cooperativeMatrixSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT))
-        return false;
-    uint32_t n = 0;
-    if (vki->vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, NULL) != VK_SUCCESS || n == 0)
-        return false;
-    VkCooperativeMatrixPropertiesNV *props = calloc(n, sizeof *props);
-    if (!props)
-        return false;
-    for (uint32_t i = 0; i < n; i++)
-        props[i].sType = VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV;
-    bool found = false;
-    if (vki->vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, props) == VK_SUCCESS)
-        for (uint32_t i = 0; i < n && !found; i++)
-            found = props[i].MSize == 16 && props[i].NSize == 16 && props[i].KSize == 16 &&
-                    props[i].AType == VK_COMPONENT_TYPE_FLOAT16_NV && props[i].BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
-                    props[i].CType == VK_COMPONENT_TYPE_FLOAT32_NV && props[i].DType == VK_COMPONENT_TYPE_FLOAT32_NV &&
-                    props[i].scope == VK_SCOPE_SUBGROUP_NV;
-    free(props);
-    return found;
+    for (uint32_t i = 0; i < d->coopmat_nv_count; i++) {
+        const vitvk_coopmat_shape *c = &d->coopmat_nv[i];
+        if (c->m == 16 && c->n == 16 && c->k == 16 && c->a == VITVK_COMPONENT_F16 && c->b == VITVK_COMPONENT_F16 &&
+            c->c == VITVK_COMPONENT_F32 && c->result == VITVK_COMPONENT_F32)
+            return true;
+    }
+    return false;
 }
 
 /* What a physical device offers, for listing and for the context. */
@@ -318,12 +301,11 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
         d->coopmat_nv_count = vk_coopmat_shapes(vki, pd, false, d->coopmat_nv, VITVK_MAX_COOPMAT_SHAPES);
     c->memory_model = out->ext_memory_model && vmm.vulkanMemoryModel;
     c->coopmat_nv = cmf.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && sub.subgroupSize == 32 &&
-                    c->memory_model && coopmat_nv_shape(vki, pd);
+                    c->memory_model && coopmat_nv_shape(d);
 #ifdef VITVK_KHR_COOPMAT
     const vitvk_coopmat_shape *s32 = vk_coopmat_pick(d->coopmat_khr, d->coopmat_khr_count, VITVK_COMPONENT_F32);
     const vitvk_coopmat_shape *s16 = vk_coopmat_pick(d->coopmat_khr, d->coopmat_khr_count, VITVK_COMPONENT_F16);
-    c->coopmat_khr = cmk.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && c->memory_model && s32 &&
-                     (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
+    c->coopmat_khr = cmk.cooperativeMatrix && d->storage16 && d->fp16_arithmetic && c->memory_model && s32;
     if (s32)
         c->khr_shape32 = *s32;
     if (s16)

@@ -8,9 +8,10 @@
 #include "vkfuncs.h"
 
 /* Fills `out` (capacity `max`) with the subgroup-scope shapes the device
- * lists for compute shaders through VK_KHR_cooperative_matrix (khr) or
- * VK_NV_cooperative_matrix (!khr): fp16/fp32/int types only, in the
- * driver's order. Returns the count written. */
+ * lists through VK_KHR_cooperative_matrix (khr) or VK_NV_cooperative_matrix
+ * (!khr): none when the extension's matrices are not for compute shaders,
+ * fp16/fp32/int types only, in the driver's order. Returns the count
+ * written. */
 uint32_t vk_coopmat_shapes(const vk_instance_table *vki, VkPhysicalDevice pd, bool khr,
                            vitvk_coopmat_shape *out, uint32_t max);
 

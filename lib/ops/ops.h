@@ -60,13 +60,13 @@ enum { VK_CPU_TEXEL_TM_BCAST = 24, VK_CPU_TEXEL_TM_PLAIN = 18 };
 
 void vk_tuning_for(const vitvk_context *ctx, vk_tuning *out);
 
-/* Whether the KHR cooperative-matrix GEMM can run with `tile` (BM, BN, BK,
- * WM, WN, M, N, K: vitvk_context_desc.coopmat_tile) on this device; if
- * not, says why in `why`. */
 /* Shared memory of the KHR kernel's tiles: two stages of A and W in
  * 16-byte pieces with one of padding per row, and one fp32 matrix of
  * epilogue scratch per subgroup. */
 uint64_t vk_coopmat_shared_bytes(uint32_t bm, uint32_t bn, uint32_t bk, uint32_t nsg, uint32_t m, uint32_t n);
+/* Whether the KHR cooperative-matrix GEMM can run with `tile` (BM, BN, BK,
+ * WM, WN, M, N, K: vitvk_context_desc.coopmat_tile) on this device; if
+ * not, says why in `why`. */
 bool vk_coopmat_tile_check(const vitvk_context *ctx, const uint32_t tile[8], char *why, size_t why_size);
 
 /* Whether the texel kernels' broadcast variants can run with wg invocations

@@ -52,13 +52,6 @@ bool vk_broadcast_ok(const vitvk_context *ctx, uint32_t wg)
     return wg == 8 && ctx->caps.subgroup_size == 8 && ctx->caps.subgroup_shuffle;
 }
 
-/* The tensor-core GEMM's tiles. KHR: from the listed shape, the subgroup
- * size and the shared memory. Each subgroup owns 2 x 2 matrices where the
- * shape is 8 wide (lavapipe's 8x8x8: correctness there, not speed) and
- * 4 x 2 of 16 x 16 (64 x 32) on GPUs, eight subgroups to a 128 x 128 tile
- * with 32-deep k steps where shared memory holds its two stages (40 KiB
- * plus 1 KiB of epilogue scratch per subgroup), else four subgroups to
- * 64 x 64. NV: the fixed 64 x 64 kernel. */
 uint64_t vk_coopmat_shared_bytes(uint32_t bm, uint32_t bn, uint32_t bk, uint32_t nsg, uint32_t m, uint32_t n)
 {
     return 2ull * (bm + bn) * (bk / 8 + 1) * 16 + (uint64_t)nsg * m * n * 4;
@@ -96,46 +89,49 @@ bool vk_coopmat_tile_check(const vitvk_context *ctx, const uint32_t tile[8], cha
     return true;
 }
 
+/* The tensor-core GEMM's tiles. KHR: from the listed shape, the subgroup
+ * size and the shared memory. Each subgroup owns 2 x 2 matrices where the
+ * shape is 8 wide (lavapipe's 8x8x8: correctness there, not speed) and
+ * 4 x 2 of 16 x 16 (64 x 32) on GPUs, eight subgroups to a 128 x 128 tile
+ * with 32-deep k steps where shared memory holds its two stages (40 KiB
+ * plus 1 KiB of epilogue scratch per subgroup), else four subgroups to
+ * 64 x 64. NV: the fixed 64 x 64 kernel. */
 static void coopmat_tiles(const vitvk_context *ctx, vk_tuning *t)
 {
     if (ctx->coopmat_mode == VITVK_COOPMAT_OFF)
         return;
-    if (ctx->caps.coopmat_khr && ctx->coopmat_tile[0]) { /* checked at context creation */
-        const uint32_t *c = ctx->coopmat_tile;
-        t->gemm_coopmat = VK_COOPMAT_KHR;
-        t->cm_bm = c[0], t->cm_bn = c[1], t->cm_bk = c[2], t->cm_wm = c[3], t->cm_wn = c[4];
-        t->cm_m = c[5], t->cm_n = c[6], t->cm_k = c[7], t->cm_sg = ctx->caps.subgroup_size;
-        t->cm_acc16 = ctx->coopmat_mode == VITVK_COOPMAT_FP16_ACCUMULATE && ctx->caps.khr_shape16.m;
-        t->cm_force = true;
-        if (!ctx->caps.attn_coopmat_failed) {
-            t->attn_cm_m = ctx->caps.khr_shape32.m, t->attn_cm_n = ctx->caps.khr_shape32.n;
-            t->attn_cm_k = ctx->caps.khr_shape32.k;
-        }
-        return;
-    }
     if (ctx->caps.coopmat_khr) {
         bool acc16 = ctx->coopmat_mode == VITVK_COOPMAT_FP16_ACCUMULATE && ctx->caps.khr_shape16.m;
         const vitvk_coopmat_shape *s = acc16 ? &ctx->caps.khr_shape16 : &ctx->caps.khr_shape32;
-        uint32_t sg = ctx->caps.subgroup_size, bk = s->k > 32 ? s->k : 32;
-        if (s->k % 8 || bk % s->k || !sg)
-            goto nv;
-        uint32_t wm = s->m * (s->m >= 16 ? 4 : 2), wn = s->n * (s->n >= 16 ? 2 : 2);
-        uint32_t big_bm = wm * 2, big_bn = wn * 4; /* 8 subgroups */
-        uint32_t small_bm = wm * 2, small_bn = wn * 2; /* 4 subgroups */
-        uint64_t big = vk_coopmat_shared_bytes(big_bm, big_bn, bk, 8, s->m, s->n);
-        uint64_t small = vk_coopmat_shared_bytes(small_bm, small_bn, bk, 4, s->m, s->n);
-        bool use_big = big <= ctx->caps.shared_memory && 8 * sg <= ctx->caps.max_group_invocations;
-        if (!use_big && (small > ctx->caps.shared_memory || 4 * sg > ctx->caps.max_group_invocations))
-            goto nv;
+        uint32_t sg = ctx->caps.subgroup_size;
+        if (ctx->coopmat_tile[0]) { /* checked at context creation */
+            const uint32_t *c = ctx->coopmat_tile;
+            t->cm_bm = c[0], t->cm_bn = c[1], t->cm_bk = c[2], t->cm_wm = c[3], t->cm_wn = c[4];
+            t->cm_m = c[5], t->cm_n = c[6], t->cm_k = c[7];
+            t->cm_force = true;
+        } else {
+            uint32_t bk = s->k > 32 ? s->k : 32;
+            if (s->k % 8 || bk % s->k || !sg)
+                goto nv;
+            uint32_t wm = s->m * (s->m >= 16 ? 4 : 2), wn = s->n * 2;
+            uint32_t big_bm = wm * 2, big_bn = wn * 4;     /* 8 subgroups */
+            uint32_t small_bm = wm * 2, small_bn = wn * 2; /* 4 subgroups */
+            uint64_t big = vk_coopmat_shared_bytes(big_bm, big_bn, bk, 8, s->m, s->n);
+            uint64_t small = vk_coopmat_shared_bytes(small_bm, small_bn, bk, 4, s->m, s->n);
+            bool use_big = big <= ctx->caps.shared_memory && 8 * sg <= ctx->caps.max_group_invocations;
+            if (!use_big && (small > ctx->caps.shared_memory || 4 * sg > ctx->caps.max_group_invocations))
+                goto nv;
+            t->cm_bm = use_big ? big_bm : small_bm;
+            t->cm_bn = use_big ? big_bn : small_bn;
+            t->cm_bk = bk, t->cm_wm = wm, t->cm_wn = wn;
+            t->cm_m = s->m, t->cm_n = s->n, t->cm_k = s->k;
+        }
         t->gemm_coopmat = VK_COOPMAT_KHR;
+        t->cm_sg = sg, t->cm_acc16 = acc16;
         if (!ctx->caps.attn_coopmat_failed) {
             t->attn_cm_m = ctx->caps.khr_shape32.m, t->attn_cm_n = ctx->caps.khr_shape32.n;
             t->attn_cm_k = ctx->caps.khr_shape32.k;
         }
-        t->cm_bm = use_big ? big_bm : small_bm;
-        t->cm_bn = use_big ? big_bn : small_bn;
-        t->cm_bk = bk, t->cm_wm = wm, t->cm_wn = wn;
-        t->cm_m = s->m, t->cm_n = s->n, t->cm_k = s->k, t->cm_sg = sg, t->cm_acc16 = acc16;
         return;
     }
 nv:
