@@ -15,14 +15,14 @@ for p in fp32 fp16; do
     cat "$work/log"
 done
 
+# Bounds: "@CASE PRECISION cli OUTPUT" in $data/bounds.tsv (tests/bounds.h).
 for f in vit-tiny vit-tiny-f16 vit-tiny-bf16; do
     for p in fp32 fp16; do
-        if [ $p = fp32 ]; then tol=1e-3; else tol=3e-2; fi
         run "infer $f ($p)" "$cli" infer --model "$data/fixtures/$f" --precision $p --hidden-states \
             --input "$data/fixtures/$f/reference.safetensors" --output "$work/$f-$p.safetensors"
         for t in logits hidden_states.0 hidden_states.2; do
-            run "$f $p $t within $tol" "$compare" "$work/$f-$p.safetensors" \
-                "$data/fixtures/$f/reference.safetensors" $t $tol
+            run "$f $p $t within its bound" "$compare" "$work/$f-$p.safetensors" \
+                "$data/fixtures/$f/reference.safetensors" $t "@fixtures/$f $p cli $t"
             cat "$work/log"
         done
     done
@@ -34,25 +34,24 @@ done
 run "convert vit-tiny-f16 to timm names" "$mktimm" "$data/fixtures/vit-tiny-f16" "$work/timm-vit-tiny" \
     vit_tiny_patch16_224
 for p in fp32 fp16; do
-    if [ $p = fp32 ]; then tol=1e-3; else tol=3e-2; fi
     run "infer timm vit_tiny_patch16_224 F16 ($p)" "$cli" infer --model "$work/timm-vit-tiny" --precision $p \
         --input "$data/fixtures/vit-tiny-f16/reference.safetensors" --output "$work/timm-$p.safetensors"
-    run "timm $p logits within $tol" "$compare" "$work/timm-$p.safetensors" \
-        "$data/fixtures/vit-tiny-f16/reference.safetensors" logits $tol
+    run "timm $p logits within its bound" "$compare" "$work/timm-$p.safetensors" \
+        "$data/fixtures/vit-tiny-f16/reference.safetensors" logits "@timm-from/vit-tiny-f16 $p cli logits"
     cat "$work/log"
 done
 
 # Another input size: position embeddings resampled as transformers'
-# interpolate_pos_encoding (references: tests/reference/interpolate_reference.py).
+# interpolate_pos_encoding (references: transformers, tests/reference/library_references.py).
 for case in "fixtures/vit-tiny vit-tiny-160x224 160x224" "../../models/digits-vit digits-48x40 48x40" \
     "family-extra/beit-shared-meanpool beit-shared-56x48 56x48" "family-extra/beit-abspos-cls beit-abspos-24x40 24x40"; do
     set -- $case
     for p in fp32 fp16; do
-        if [ $p = fp32 ]; then tol=1e-3; else tol=3e-2; fi
         run "infer $2 ($p)" "$cli" infer --model "$data/$1" --precision $p --image-size "$3" --hidden-states \
             --input "$data/interpolate/$2.safetensors" --output "$work/$2-$p.safetensors"
         for t in logits hidden_states.0 hidden_states.2; do
-            run "$2 $p $t within $tol" "$compare" "$work/$2-$p.safetensors" "$data/interpolate/$2.safetensors" $t $tol
+            run "$2 $p $t within its bound" "$compare" "$work/$2-$p.safetensors" "$data/interpolate/$2.safetensors" \
+                $t "@interpolate/$2 $p cli $t"
             cat "$work/log"
         done
     done
@@ -60,16 +59,16 @@ done
 
 # attention maps: the tensor against transformers' attentions[-1][:, :, 0, :], and a PNG
 for f in vit-tiny beit-tiny deit-tiny-distilled; do
-    run "attention $f" "$cli" attention --model "$data/fixtures/$f" --input "$data/fixtures/$f/reference.safetensors" \
+    run "attention $f" "$cli" attention --model "$data/fixtures/$f" --precision fp32 --input "$data/fixtures/$f/reference.safetensors" \
         --output "$work/attn-$f.png" --tensor "$work/attn-$f.safetensors"
-    run "$f attentions.last.cls within 1e-3" "$compare" "$work/attn-$f.safetensors" \
-        "$data/fixtures/$f/reference.safetensors" attentions.last.cls 1e-3
+    run "$f attentions.last.cls within its bound" "$compare" "$work/attn-$f.safetensors" \
+        "$data/fixtures/$f/reference.safetensors" attentions.last.cls "@fixtures/$f fp32 cli attentions.last.cls"
     cat "$work/log"
 done
-run "attention rollout vit-tiny" "$cli" attention --model "$data/fixtures/vit-tiny" --rollout \
+run "attention rollout vit-tiny" "$cli" attention --model "$data/fixtures/vit-tiny" --precision fp32 --rollout \
     --input "$data/fixtures/vit-tiny/reference.safetensors" --output "$work/rollout.png" --tensor "$work/rollout.safetensors"
-run "rollout within 1e-5 of PyTorch" "$compare" "$work/rollout.safetensors" "$data/fixtures/vit-tiny/rollout.safetensors" \
-    attention_rollout.cls 1e-5
+run "rollout within its bound of PyTorch" "$compare" "$work/rollout.safetensors" \
+    "$data/fixtures/vit-tiny/rollout.safetensors" attention_rollout.cls "@fixtures/vit-tiny fp32 cli attention_rollout.cls"
 cat "$work/log"
 run "attention map over a sample" "$cli" attention --model "$model" "$model/samples/7-seven.png" --output "$work/seven.png"
 if head -c 8 "$work/seven.png" | od -An -tx1 | grep -q "89 50 4e 47"; then ok "attention map is a PNG"; else bad "attention map is a PNG"; fi

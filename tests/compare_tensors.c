@@ -4,7 +4,10 @@
  *   compare_tensors GOT.safetensors REF.safetensors NAME BOUND
  *
  * Exits 0 when the shapes agree and max |diff| <= BOUND, else 1. NAME may
- * be GOT_NAME=REF_NAME when the files name the tensor differently.
+ * be GOT_NAME=REF_NAME when the files name the tensor differently. BOUND
+ * "@CASE PRECISION KERNELS OUTPUT" is that line of the bounds file
+ * ($VITVK_TEST_DATA/bounds.tsv, tests/bounds.h), and with
+ * VITVK_BOUNDS_RECORD set the difference is recorded instead of checked.
  *
  *   compare_tensors --unit-rows FILE NAME
  *
@@ -29,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "image.h"
 #include "safetensors.h"
 
@@ -189,9 +193,24 @@ int main(int argc, char **argv)
                 if (!(d <= m))
                     m = isnan(d) ? INFINITY : d;
             }
-            double bound = atof(argv[4]);
-            printf("%s: max|diff| %.3g (bound %g)\n", argv[3], m, bound);
-            rc = m <= bound ? 0 : 1;
+            double bound = 0, measured = 0, scale = 0;
+            if (argv[4][0] == '@') {
+                for (int64_t i = 0; i < rt->numel; i++)
+                    scale = fabs(r[i]) > scale ? fabs(r[i]) : scale;
+                bounds_record(argv[4] + 1, m, scale);
+                const char *d = getenv("VITVK_TEST_DATA");
+                char path[1100];
+                snprintf(path, sizeof path, "%s/bounds.tsv", d ? d : "tests/data");
+                int found = bounds_find(path, argv[4] + 1, &bound, &measured);
+                printf("%s: max|diff| %.3g (bound %g, %g when measured)\n", argv[3], m, bound, measured);
+                if (found <= 0 && !bounds_recording())
+                    fprintf(stderr, "compare_tensors: %s: no bound for \"%s\"\n", path, argv[4] + 1);
+                rc = bounds_recording() || (found > 0 && m <= bound) ? 0 : 1;
+            } else {
+                bound = atof(argv[4]);
+                printf("%s: max|diff| %.3g (bound %g)\n", argv[3], m, bound);
+                rc = m <= bound ? 0 : 1;
+            }
         }
     }
     free(g);

@@ -1,10 +1,12 @@
-/* test_e2e.c - the whole model against transformers' outputs.
+/* test_e2e.c - the whole model against transformers' and timm's outputs.
  *
  * Shared fixtures (tests/data/fixtures: vit-tiny in F32, F16 and BF16
- * weights) and extra plain-ViT configurations (tests/data/vit-extra, made
- * by tests/reference/make_extra_cases.py with an independent PyTorch
- * implementation checked against the fixtures): logits, pooled output and
- * every hidden state, in fp32 and fp16 precision, batch as stored. */
+ * weights, DeiT, BEiT, Swin) and extra configurations (tests/data/
+ * vit-extra, family-extra, swin-extra: random checkpoints whose references
+ * tests/reference/library_references.py makes with transformers and timm):
+ * logits, pooled output, the [CLS] attention row and every hidden state,
+ * in fp32 and fp16 precision, batch as stored, each within its own bound
+ * of tests/data/bounds.tsv (tests/bounds.h). */
 #include <check.h>
 #include <math.h>
 #include <stdbool.h>
@@ -12,15 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "safetensors.h"
 #include "test_validation.h"
 #include "vitvk.h"
 
-/* The bounds the project promises (README, "Accuracy"). */
-#define TOL_FP32 1e-3
-#define TOL_FP16 3e-2
-
 static unsigned validation_messages;
+/* The last context's INFO line ("created device ..., CPU kernels, ..."). */
+static char context_info[512];
 
 static void count_validation(void *user, vitvk_log_level level, const char *msg)
 {
@@ -29,12 +30,52 @@ static void count_validation(void *user, vitvk_log_level level, const char *msg)
         validation_messages++;
         fprintf(stderr, "%s\n", msg);
     }
+    if (level == VITVK_LOG_INFO && strstr(msg, " kernels"))
+        snprintf(context_info, sizeof context_info, "%s", msg);
 }
 
 static const char *data_dir(void)
 {
     const char *d = getenv("VITVK_TEST_DATA");
     return d ? d : "tests/data";
+}
+
+/* One comparison: where this run stands against the bound of
+ * "rel pname family output" in tests/data/bounds.tsv (bounds.h). */
+typedef struct e2e_key {
+    const char *rel, *pname;
+    char family[32];
+} e2e_key;
+
+static void expect_within(const e2e_key *k, const char *output, double d, double scale, const char *tag)
+{
+    char key[512], path[1100];
+    snprintf(key, sizeof key, "%s %s %s %s", k->rel, k->pname, k->family, output);
+    snprintf(path, sizeof path, "%s/bounds.tsv", data_dir());
+    bounds_record(key, d, scale);
+    double bound = 0, measured = 0;
+    int found = bounds_find(path, key, &bound, &measured);
+    printf("%-32s %s %-13s %-19s max|diff| %-9.3g bound %-9.3g (measured %.3g)%s\n", k->rel, k->pname, k->family,
+           output, d, bound, measured, tag);
+    if (bounds_recording())
+        return;
+    ck_assert_msg(found >= 0, "cannot read %s", path);
+    ck_assert_msg(found, "%s has no bound for \"%s\" (tools/bounds.sh measures one)", path, key);
+    ck_assert_msg(d <= bound, "%s: max|diff| %g exceeds the bound %g (%g when measured)%s", key, d, bound, measured,
+                  tag);
+}
+
+/* The kernel family the last context chose, as bounds.tsv names it: cpu
+ * or gpu, and for fp16 plans the cooperative matrices it uses (+khr, +nv;
+ * -acc16 when they accumulate in fp16). */
+static void family_of(e2e_key *k, bool fp16, vitvk_coopmat_mode mode)
+{
+    bool gpu = strstr(context_info, "GPU kernels") != NULL;
+    const char *cm = !fp16 ? "" : strstr(context_info, "KHR cooperative") ? "+khr"
+                              : strstr(context_info, "NV cooperative")    ? "+nv"
+                                                                          : "";
+    snprintf(k->family, sizeof k->family, "%s%s%s", gpu ? "gpu" : "cpu", cm,
+             *cm && mode == VITVK_COOPMAT_FP16_ACCUMULATE ? "-acc16" : "");
 }
 
 static float *tensor_f32(const st_archive *a, const char *name, const st_tensor **out)
@@ -61,12 +102,19 @@ static double max_abs_diff(const float *a, const float *b, size_t n)
     return m;
 }
 
+static double max_abs(const float *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+
 /* Runs plan on N images from image `first` of the reference's pixels and
  * compares its logits and pooled output with those images' reference
  * (whichever the reference has, at least one). */
 static void check_outputs(vitvk_context *ctx, st_archive *ref, vitvk_plan *plan, const float *pixels, uint32_t first,
-                          uint32_t N, const vitvk_model_info *info, double tol, const char *rel, const char *pname,
-                          const char *tag)
+                          uint32_t N, const vitvk_model_info *info, const e2e_key *k, const char *tag)
 {
     float *logits = info->num_labels ? malloc((size_t)N * info->num_labels * sizeof(float)) : NULL;
     float *pooled = malloc((size_t)N * info->pooled_size * sizeof(float));
@@ -87,12 +135,11 @@ static void check_outputs(vitvk_context *ctx, st_archive *ref, vitvk_plan *plan,
         uint64_t per = (uint64_t)(t->numel / t->shape[0]);
         ck_assert_uint_eq(per * N, outs[i].n);
         double d = max_abs_diff(outs[i].got, want + first * per, (size_t)outs[i].n);
-        printf("%-32s %s %-11s max|diff| %.3g%s\n", rel, pname, outs[i].name, d, tag);
-        ck_assert_msg(d <= tol, "%s %s: %s differ by %g (bound %g)%s", rel, pname, outs[i].name, d, tol, tag);
+        expect_within(k, outs[i].name, d, max_abs(want + first * per, (size_t)outs[i].n), tag);
         free(want);
         any = true;
     }
-    ck_assert_msg(any, "%s: reference has neither logits nor pooled", rel);
+    ck_assert_msg(any, "%s: reference has neither logits nor pooled", k->rel);
     free(logits);
     free(pooled);
 }
@@ -158,9 +205,9 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
     vitvk_plan *plan;
     ck_assert_msg(vitvk_plan_create(model, &pd, &plan) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
 
-    double tol = prec == VITVK_PRECISION_FP16 ? TOL_FP16 : TOL_FP32;
-    const char *pname = prec == VITVK_PRECISION_FP16 ? "fp16" : "fp32";
-    check_outputs(ctx, ref, plan, pixels, 0, N, &info, tol, rel, pname, "");
+    e2e_key k = {rel, prec == VITVK_PRECISION_FP16 ? "fp16" : "fp32", ""};
+    family_of(&k, prec == VITVK_PRECISION_FP16, e2e_coopmat);
+    check_outputs(ctx, ref, plan, pixels, 0, N, &info, &k, "");
     /* Attention runs on cooperative matrices where the head size is a
      * whole number of matrices (16 covers every shape listed so far). */
     uint32_t head = info.num_heads ? info.hidden_size / info.num_heads : 0;
@@ -171,19 +218,18 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
                             rel);
     const st_tensor *t = NULL;
     float *want;
-    if (want_attn) { /* probabilities: the same absolute bound */
+    if (want_attn) { /* probabilities: an absolute bound far below their scale */
         want = tensor_f32(ref, "attentions.last.cls", &t);
         ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * info.num_heads * info.num_tokens);
         float *a = malloc((size_t)t->numel * sizeof(float));
         ck_assert_int_eq(vitvk_plan_read_cls_attention(plan, a), VITVK_OK);
         double d = max_abs_diff(a, want, (size_t)t->numel);
-        printf("%-32s %s attentions.last.cls max|diff| %.3g\n", rel, pname, d);
-        ck_assert_msg(d <= tol, "%s %s: attentions.last.cls differ by %g (bound %g)", rel, pname, d, tol);
+        expect_within(&k, "attentions.last.cls", d, max_abs(want, (size_t)t->numel), "");
         free(a);
         free(want);
     }
-    /* Hidden states: the residual stream grows with depth, so the bound is
-     * relative to its scale (max |reference|, at least 1). */
+    /* Hidden states: each its own absolute bound, since the residual
+     * stream's scale grows with depth. */
     uint32_t states = vitvk_model_hidden_state_count(model);
     for (uint32_t l = 0; l < states; l++) {
         char name[64];
@@ -195,12 +241,8 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
         ck_assert_uint_eq((uint64_t)t->numel, (uint64_t)N * ht * hd);
         float *got = malloc((size_t)t->numel * sizeof(float));
         ck_assert_int_eq(vitvk_plan_read_hidden_state(plan, l, got), VITVK_OK);
-        double scale = 1;
-        for (int64_t i = 0; i < t->numel; i++)
-            scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
         double d = max_abs_diff(got, want, (size_t)t->numel);
-        printf("%-32s %s %-17s max|diff| %.3g (scale %.3g)\n", rel, pname, name, d, scale);
-        ck_assert_msg(d <= tol * scale, "%s %s: %s differs by %g (bound %g x %g)", rel, pname, name, d, tol, scale);
+        expect_within(&k, name, d, max_abs(want, (size_t)t->numel), "");
         free(want);
         free(got);
     }
@@ -209,7 +251,7 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
      * token 0 alone: the outputs must not change. */
     vitvk_plan_desc po = {.batch = N};
     ck_assert_msg(vitvk_plan_create(model, &po, &plan) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
-    check_outputs(ctx, ref, plan, pixels, 0, N, &info, tol, rel, pname, " (outputs only)");
+    check_outputs(ctx, ref, plan, pixels, 0, N, &info, &k, " (outputs only)");
     vitvk_plan_destroy(plan);
     /* ... nor at batch 1, image by image, where DeiT's two heads run the
      * last layer on tokens 0 and 1 alone. */
@@ -217,7 +259,7 @@ static void check_model_with(const char *rel, vitvk_precision prec, vitvk_kernel
         vitvk_plan_desc p1 = {.batch = 1};
         ck_assert_msg(vitvk_plan_create(model, &p1, &plan) == VITVK_OK, "%s", vitvk_context_last_error(ctx));
         for (uint32_t i = 0; i < N; i++)
-            check_outputs(ctx, ref, plan, pixels, i, 1, &info, tol, rel, pname, " (batch 1)");
+            check_outputs(ctx, ref, plan, pixels, i, 1, &info, &k, " (batch 1)");
         vitvk_plan_destroy(plan);
     }
     free(pixels);
@@ -311,9 +353,12 @@ START_TEST(partial_batch)
     uint32_t K = (uint32_t)lt->shape[1];
     size_t per = (size_t)(pt->numel / pt->shape[0]);
     float got[64];
+    e2e_key k = {"vit-extra/p14-h64-batch3", "fp32", ""};
+    family_of(&k, false, VITVK_COOPMAT_AUTO);
     for (int i = (int)pt->shape[0] - 1; i >= 0; i--) {
         ck_assert_int_eq(vitvk_plan_run(plan, pixels + per * i, 1, got, NULL), VITVK_OK);
-        ck_assert_double_le(max_abs_diff(got, want + (size_t)K * i, K), TOL_FP32);
+        expect_within(&k, "logits", max_abs_diff(got, want + (size_t)K * i, K), max_abs(want, (size_t)lt->numel),
+                      " (one image of a plan for 4)");
     }
     ck_assert_int_eq(vitvk_plan_run(plan, pixels, 5, got, NULL), VITVK_ERR_INVALID_ARGUMENT);
     free(pixels);

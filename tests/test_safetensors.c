@@ -691,6 +691,197 @@ START_TEST(dir_empty)
 }
 END_TEST
 
+/* ---- fp16 / bf16 conversions against known bit patterns ---- */
+/* Every non-NaN entry of the tables below was checked against PyTorch's
+ * .half() / .bfloat16() / .float() on CPU (torch 2.x): all agree bit for
+ * bit. NaN bit patterns are this code's own (PyTorch's CPU kernels give
+ * other NaNs); what matters is that a NaN stays a NaN and never turns into
+ * an infinity. */
+
+static uint32_t f2u(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static float u2f(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* binary16 -> binary32: exact, every class. Quiet NaNs keep sign and payload
+ * (the payload is shifted into the top of the f32 mantissa). */
+static const struct { uint16_t h; uint32_t f; } k_f16_to_f32[] = {
+    {0x0000, 0x00000000}, /* +0 */
+    {0x8000, 0x80000000}, /* -0 */
+    {0x0001, 0x33800000}, /* smallest subnormal 2^-24 */
+    {0x8001, 0xb3800000}, /* -2^-24 */
+    {0x0200, 0x38000000}, /* 2^-15 */
+    {0x03ff, 0x387fc000}, /* largest subnormal 1023 * 2^-24 */
+    {0x0400, 0x38800000}, /* smallest normal 2^-14 */
+    {0x3555, 0x3eaaa000}, /* 0.333251953125 */
+    {0x3c00, 0x3f800000}, /* 1 */
+    {0x3c01, 0x3f802000}, /* 1 + 2^-10 */
+    {0xc000, 0xc0000000}, /* -2 */
+    {0x7bff, 0x477fe000}, /* 65504, max finite */
+    {0xfbff, 0xc77fe000}, /* -65504 */
+    {0x7c00, 0x7f800000}, /* +inf */
+    {0xfc00, 0xff800000}, /* -inf */
+    {0x7e00, 0x7fc00000}, /* quiet NaN */
+    {0xfe00, 0xffc00000}, /* negative quiet NaN */
+    {0x7e55, 0x7fcaa000}, /* quiet NaN with payload 0x55 */
+};
+
+/* binary32 -> binary16, round to nearest even. NaNs become the canonical
+ * quiet NaN 0x7e00 with the sign kept, payload dropped (as c10's
+ * fp16_ieee_from_fp32_value does). */
+static const struct { uint32_t f; uint16_t h; } k_f32_to_f16[] = {
+    {0x00000000, 0x0000}, /* +0 */
+    {0x80000000, 0x8000}, /* -0 */
+    {0x00000001, 0x0000}, /* f32 subnormal: far below 2^-25 */
+    {0x33000000, 0x0000}, /* 2^-25: tie between 0 and 2^-24 -> 0 (even) */
+    {0xb3000000, 0x8000}, /* -2^-25 -> -0 */
+    {0x33000001, 0x0001}, /* just above 2^-25 -> 2^-24 */
+    {0x33800000, 0x0001}, /* 2^-24, smallest subnormal */
+    {0xb3800000, 0x8001}, /* -2^-24 */
+    {0x33c00000, 0x0002}, /* 1.5 * 2^-24: tie 1|2 -> 2 (even) */
+    {0x34200000, 0x0002}, /* 2.5 * 2^-24: tie 2|3 -> 2 (even) */
+    {0x34600000, 0x0004}, /* 3.5 * 2^-24: tie 3|4 -> 4 (even) */
+    {0x387fc000, 0x03ff}, /* largest subnormal */
+    {0x387fdfff, 0x03ff}, /* just below the tie with 2^-14 */
+    {0x387fe000, 0x0400}, /* 1023.5 * 2^-24: tie -> 2^-14, carry into the exponent */
+    {0x38800000, 0x0400}, /* smallest normal 2^-14 */
+    {0x3dcccccd, 0x2e66}, /* 0.1f */
+    {0x3f800000, 0x3c00}, /* 1 */
+    {0x3f801000, 0x3c00}, /* 1 + 2^-11: tie -> 1 (even) */
+    {0x3f800fff, 0x3c00}, /* just below that tie */
+    {0x3f801001, 0x3c01}, /* just above that tie -> 1 + 2^-10 */
+    {0x3f803000, 0x3c02}, /* 1 + 3 * 2^-11: tie -> 1 + 2^-9 (even) */
+    {0xbf803000, 0xbc02}, /* -(1 + 3 * 2^-11) */
+    {0x3ffff000, 0x4000}, /* 2 - 2^-11: tie -> 2, carry into the exponent */
+    {0xbf800000, 0xbc00}, /* -1 */
+    {0x477fe000, 0x7bff}, /* 65504 */
+    {0x477fe100, 0x7bff}, /* 65505 */
+    {0x477fefff, 0x7bff}, /* 65519.996, the float nearest 65519.99 -> 65504 */
+    {0x477ff000, 0x7c00}, /* 65520: tie 65504|65536 -> inf (65504 is odd) */
+    {0xc77ff000, 0xfc00}, /* -65520 -> -inf */
+    {0x501502f9, 0x7c00}, /* 1e10 */
+    {0x7f7fffff, 0x7c00}, /* FLT_MAX */
+    {0x7f800000, 0x7c00}, /* +inf */
+    {0xff800000, 0xfc00}, /* -inf */
+    {0x7fc00000, 0x7e00}, /* quiet NaN */
+    {0xffc00000, 0xfe00}, /* -NaN keeps its sign */
+    {0x7fc12345, 0x7e00}, /* payload dropped */
+    {0x7f800001, 0x7e00}, /* signalling NaN, payload only in dropped bits: NaN, not inf */
+    {0x7f802000, 0x7e00}, /* signalling NaN, payload in the kept bits */
+};
+
+static const struct { uint16_t b; uint32_t f; } k_bf16_to_f32[] = {
+    {0x0000, 0x00000000}, {0x8000, 0x80000000}, {0x0001, 0x00010000}, /* f32 subnormal */
+    {0x3f80, 0x3f800000}, {0xbfc0, 0xbfc00000}, {0x7f7f, 0x7f7f0000}, /* max finite */
+    {0x7f80, 0x7f800000}, {0xff80, 0xff800000}, {0x7fc1, 0x7fc10000}, /* NaN, payload */
+};
+
+/* binary32 -> bfloat16, round to nearest even; NaN is quieted (bit 6 set),
+ * sign and the top 7 payload bits kept. */
+static const struct { uint32_t f; uint16_t b; } k_f32_to_bf16[] = {
+    {0x00000000, 0x0000}, {0x80000000, 0x8000},
+    {0x00008000, 0x0000}, /* subnormal tie -> 0 (even) */
+    {0x00018000, 0x0002}, /* subnormal tie 1|2 -> 2 (even) */
+    {0x3f800000, 0x3f80}, /* 1 */
+    {0x3f808000, 0x3f80}, /* 1 + 2^-8: tie -> 1 (even) */
+    {0x3f807fff, 0x3f80}, /* below the tie */
+    {0x3f808001, 0x3f81}, /* above the tie */
+    {0x3f818000, 0x3f82}, /* 1 + 3 * 2^-8: tie -> 1 + 2^-6 (even) */
+    {0xbf818000, 0xbf82}, /* negative tie */
+    {0x3fff8000, 0x4000}, /* 2 - 2^-8: tie -> 2, carry into the exponent */
+    {0x7f7f7fff, 0x7f7f}, /* rounds down to max finite */
+    {0x7f7f8000, 0x7f80}, /* tie above max finite (odd) -> inf */
+    {0x7f7fffff, 0x7f80}, /* FLT_MAX -> inf */
+    {0x7f800000, 0x7f80}, {0xff800000, 0xff80}, /* +-inf */
+    {0x7fc00000, 0x7fc0}, {0xffc00000, 0xffc0}, /* quiet NaNs, sign kept */
+    {0x7f800001, 0x7fc0}, /* signalling NaN, payload below bit 16: NaN, not inf */
+    {0x7f810000, 0x7fc1}, /* signalling NaN: quieted, payload kept */
+    {0x7fffffff, 0x7fff}, /* no rounding carry out of a NaN into the sign */
+    {0xffffffff, 0xffff},
+};
+
+START_TEST(half_bit_patterns)
+{
+    for (size_t i = 0; i < sizeof k_f16_to_f32 / sizeof *k_f16_to_f32; i++) {
+        uint32_t got = f2u(vk_f16_to_f32(k_f16_to_f32[i].h));
+        ck_assert_msg(got == k_f16_to_f32[i].f, "vk_f16_to_f32(0x%04x) = 0x%08x, want 0x%08x",
+                      k_f16_to_f32[i].h, got, k_f16_to_f32[i].f);
+    }
+    /* a signalling NaN (0x7c01: quiet bit clear) must stay NaN, not become inf */
+    float snan = vk_f16_to_f32(0x7c01);
+    ck_assert_msg(snan != snan, "vk_f16_to_f32(0x7c01) = 0x%08x, not NaN", f2u(snan));
+    for (size_t i = 0; i < sizeof k_f32_to_f16 / sizeof *k_f32_to_f16; i++) {
+        uint16_t got = vk_f32_to_f16(u2f(k_f32_to_f16[i].f));
+        ck_assert_msg(got == k_f32_to_f16[i].h, "vk_f32_to_f16(0x%08x) = 0x%04x, want 0x%04x",
+                      k_f32_to_f16[i].f, got, k_f32_to_f16[i].h);
+    }
+    for (size_t i = 0; i < sizeof k_bf16_to_f32 / sizeof *k_bf16_to_f32; i++) {
+        uint32_t got = f2u(vk_bf16_to_f32(k_bf16_to_f32[i].b));
+        ck_assert_msg(got == k_bf16_to_f32[i].f, "vk_bf16_to_f32(0x%04x) = 0x%08x, want 0x%08x",
+                      k_bf16_to_f32[i].b, got, k_bf16_to_f32[i].f);
+    }
+    for (size_t i = 0; i < sizeof k_f32_to_bf16 / sizeof *k_f32_to_bf16; i++) {
+        uint16_t got = vk_f32_to_bf16(u2f(k_f32_to_bf16[i].f));
+        ck_assert_msg(got == k_f32_to_bf16[i].b, "vk_f32_to_bf16(0x%08x) = 0x%04x, want 0x%04x",
+                      k_f32_to_bf16[i].f, got, k_f32_to_bf16[i].b);
+    }
+    /* every finite f16 survives f16 -> f32 -> f16 unchanged */
+    for (uint32_t h = 0; h < 0x10000u; h++)
+        if ((h & 0x7c00u) != 0x7c00u)
+            ck_assert_msg(vk_f32_to_f16(vk_f16_to_f32((uint16_t)h)) == h,
+                          "0x%04x does not survive f16 -> f32 -> f16", h);
+}
+END_TEST
+
+/* The same patterns through the reader: F16 and BF16 tensors (at an odd
+ * file offset) to F32 via st_to_f32. */
+START_TEST(half_tensors_to_f32)
+{
+    enum { NH = sizeof k_f16_to_f32 / sizeof *k_f16_to_f32,
+           NB = sizeof k_bf16_to_f32 / sizeof *k_bf16_to_f32 };
+    uint8_t data[2 * NH + 2 * NB];
+    for (int i = 0; i < NH; i++) { /* little-endian, as the format says */
+        data[2 * i] = (uint8_t)k_f16_to_f32[i].h;
+        data[2 * i + 1] = (uint8_t)(k_f16_to_f32[i].h >> 8);
+    }
+    for (int i = 0; i < NB; i++) {
+        data[2 * NH + 2 * i] = (uint8_t)k_bf16_to_f32[i].b;
+        data[2 * NH + 2 * i + 1] = (uint8_t)(k_bf16_to_f32[i].b >> 8);
+    }
+    char json[256];
+    int jl = snprintf(json, sizeof json,
+                      "{\"h\":{\"dtype\":\"F16\",\"shape\":[%d],\"data_offsets\":[0,%d]},"
+                      "\"b\":{\"dtype\":\"BF16\",\"shape\":[%d],\"data_offsets\":[%d,%d]}}",
+                      NH, 2 * NH, NB, 2 * NH, 2 * NH + 2 * NB);
+    if (jl % 2 == 0) /* make the data section start at an odd offset */
+        json[jl++] = ' ';
+    json[jl] = '\0';
+    const char *path = tp("half.safetensors");
+    write_st(path, json, UINT64_MAX, data, sizeof data);
+    st_archive *a;
+    ck_assert_int_eq(st_open_file(path, &a, g_err, sizeof g_err), VITVK_OK);
+    float out[NH > NB ? NH : NB];
+    ck_assert_int_eq(st_to_f32(st_find(a, "h"), out, g_err, sizeof g_err), VITVK_OK);
+    for (int i = 0; i < NH; i++)
+        ck_assert_msg(f2u(out[i]) == k_f16_to_f32[i].f, "F16 0x%04x read as 0x%08x, want 0x%08x",
+                      k_f16_to_f32[i].h, f2u(out[i]), k_f16_to_f32[i].f);
+    ck_assert_int_eq(st_to_f32(st_find(a, "b"), out, g_err, sizeof g_err), VITVK_OK);
+    for (int i = 0; i < NB; i++)
+        ck_assert_msg(f2u(out[i]) == k_bf16_to_f32[i].f, "BF16 0x%04x read as 0x%08x, want 0x%08x",
+                      k_bf16_to_f32[i].b, f2u(out[i]), k_bf16_to_f32[i].f);
+    st_close(a);
+}
+END_TEST
+
 /* ---- platform ---- */
 
 START_TEST(platform_helpers)
@@ -771,6 +962,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, sharded_duplicate);
     tcase_add_test(tc, sharded_bad_index);
     tcase_add_test(tc, dir_empty);
+    tcase_add_test(tc, half_bit_patterns);
+    tcase_add_test(tc, half_tensors_to_f32);
     tcase_add_test(tc, platform_helpers);
     suite_add_tcase(s, tc);
     return s;

@@ -56,9 +56,13 @@ make_root() {
     touch "$root/.vitvk-ready"
 }
 
-# Mounts /proc, /dev and the checkout for the length of one command.
+# Mounts /proc, /dev and the checkout for the length of one command. One
+# command at a time (a lock beside the root): two checkouts' commands would
+# share /src otherwise; a second waits.
 run_in_root() {
     make_root
+    exec 9>"$root.lock"
+    flock 9
     mkdir -p "$root/src"
     mounted=""
     cleanup() {

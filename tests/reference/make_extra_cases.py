@@ -4,15 +4,17 @@
 Each case is a small Hugging Face style model directory with random weights:
   config.json           as transformers' ViTConfig.save_pretrained writes it (5.x layout)
   model.safetensors     weights in F32 / F16 / BF16
-  reference.safetensors F32 pixel_values ~ N(0,1) and the outputs of vit_reference.py
-                        (logits if a classifier exists, pooled, hidden_states.0..L,
+  reference.safetensors F32 pixel_values ~ N(0,1) and transformers' outputs for them
+                        (ViTForImageClassification / ViTModel via library_references.py:
+                        logits if a classifier exists, pooled, hidden_states.0..L,
                         attentions.last.cls), computed in float32 from the weights as
                         stored (i.e. after F16/BF16 rounding).
 
-Fully deterministic: every case draws from numpy's PCG64 seeded with a fixed number.
+Fully deterministic: every case draws from numpy's PCG64 seeded with a fixed number;
+config.json and model.safetensors are byte-identical on re-run.
 
-Usage (from the repository root, Debian's python3-torch / python3-numpy):
-  /usr/bin/python3 tests/reference/make_extra_cases.py [--out tests/data/vit-extra] [CASE ...]
+Usage (from the repository root, with the venv of library_references.py):
+  /path/to/venv/bin/python tests/reference/make_extra_cases.py [--out tests/data/vit-extra] [CASE ...]
 """
 
 import argparse
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vit_reference as vr  # noqa: E402
+import library_references as lr  # noqa: E402
 
 SEED = 20240611
 
@@ -146,13 +148,12 @@ def make_case(out_root, idx, name, c):
         json.dump(cfg, f, indent=2, sort_keys=True)
         f.write("\n")
     w = make_weights(c, rng)
-    vr.write_safetensors(os.path.join(d, "model.safetensors"), w, c["dtype"])
+    lr.write_safetensors(os.path.join(d, "model.safetensors"), w, c["dtype"])
     px = rng.normal(0.0, 1.0, size=(c["batch"], c["channels"], c["image"], c["image"]))
     px = torch.from_numpy(px.astype(np.float32))
-    # compute from what was stored (F16/BF16 rounding included), via the generic loader
-    cfg2, w2 = vr.load_model(d)
-    ref = vr.reference_tensors(cfg2, w2, px)
-    vr.write_safetensors(os.path.join(d, "reference.safetensors"), ref, "F32")
+    # transformers, from what was stored (F16/BF16 rounding included)
+    ref = lr.reference_tensors(d, px)
+    lr.write_reference(os.path.join(d, "reference.safetensors"), ref)
     sizes = {f: os.path.getsize(os.path.join(d, f))
              for f in ("config.json", "model.safetensors", "reference.safetensors")}
     desc = ", ".join("%s %s" % (k, tuple(v.shape)) for k, v in ref.items()
@@ -180,7 +181,7 @@ def main(argv=None):
         if args.cases and name not in args.cases:
             continue
         total += make_case(args.out, idx, name, c)
-    print("total %d bytes (torch %s, numpy %s)" % (total, torch.__version__, np.__version__))
+    print("total %d bytes (%s)" % (total, lr.versions()))
     return 0
 
 

@@ -6,15 +6,18 @@ Each case is a small model directory with random weights:
                         timm (save_config_for_hf / push_to_hub) writes it
   model.safetensors     weights in F32 / F16 / BF16
   reference.safetensors F32: pixel_values ~ N(0,1), logits, pooled, hidden_states.0..L,
-                        attentions.last.cls, computed by family_reference.py in float32
-                        from the weights as stored (after F16/BF16 rounding)
+                        attentions.last.cls from transformers (DeiT, BEiT) or timm
+                        (VisionTransformer) via library_references.py, in float32 from
+                        the weights as stored (after F16/BF16 rounding)
 
-Fully deterministic: every case draws from numpy's PCG64 seeded with SEED + case index.
+Fully deterministic: every case draws from numpy's PCG64 seeded with SEED + case index;
+config.json and model.safetensors are byte-identical on re-run.
 
-Usage (from the repository root, Debian's python3-torch / python3-numpy):
-  /usr/bin/python3 tests/reference/make_family_cases.py [--out DIR] [CASE ...]
-  /usr/bin/python3 tests/reference/make_family_cases.py --sensitivity [--out DIR] [CASE ...]
-      does not write: for every case already in DIR, re-runs the reference with one
+Usage (from the repository root, with the venv of library_references.py):
+  /path/to/venv/bin/python tests/reference/make_family_cases.py [--out DIR] [CASE ...]
+  /path/to/venv/bin/python tests/reference/make_family_cases.py --sensitivity [--out DIR] [CASE ...]
+      does not write: for every case already in DIR, re-runs family_reference.py (the
+      re-implementation library_references.py checks against transformers / timm) with one
       parameter neutralised at a time (LayerNorm weight -> 1, bias / token / position /
       relative-position table -> 0, layer scale -> 1 and -> its init constant, ...) and with
       a few plausible implementation mistakes, and prints how far each moves the outputs
@@ -33,7 +36,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import family_reference as fr  # noqa: E402
-import vit_reference as vr  # noqa: E402
+import library_references as lr  # noqa: E402
 
 SEED = 20240717
 
@@ -325,13 +328,12 @@ def make_case(out_root, idx, name, c):
         cfg_text = json.dumps(cfg, indent=2, sort_keys=True)
     with open(os.path.join(d, "config.json"), "w") as f:
         f.write(cfg_text + "\n")
-    vr.write_safetensors(os.path.join(d, "model.safetensors"), w, c["dtype"])
+    lr.write_safetensors(os.path.join(d, "model.safetensors"), w, c["dtype"])
     S = image_size(c)
     px = torch.from_numpy(g.normal(1.0, c["batch"], 3, S, S))
-    # compute from what was stored (F16/BF16 rounding included), via the generic loader
-    cfg2, w2 = fr.load_model(d)
-    ref = fr.reference_tensors(cfg2, w2, px)
-    vr.write_safetensors(os.path.join(d, "reference.safetensors"), ref, "F32")
+    # transformers / timm, from what was stored (F16/BF16 rounding included)
+    ref = lr.reference_tensors(d, px)
+    lr.write_reference(os.path.join(d, "reference.safetensors"), ref)
     sizes = {f: os.path.getsize(os.path.join(d, f))
              for f in ("config.json", "model.safetensors", "reference.safetensors")}
     desc = ", ".join("%s %s" % (k, tuple(v.shape)) for k, v in ref.items()
@@ -369,7 +371,7 @@ def _neutral(name, t, init=None):
 
 def sensitivity(d, tol_show=1e-3):
     cfg, w = fr.load_model(d)
-    ref, _ = vr.read_safetensors(os.path.join(d, "reference.safetensors"))
+    ref = lr.read_safetensors(os.path.join(d, "reference.safetensors"))
     px = ref["pixel_values"]
     rows = []
     for name in sorted(w):
@@ -393,11 +395,9 @@ def sensitivity(d, tol_show=1e-3):
     orig_gelu = F.gelu
     try:
         fr.F.gelu = lambda x, approximate="none": orig_gelu(x, approximate="tanh")
-        vr.ACT["gelu"] = lambda x: orig_gelu(x, approximate="tanh")
         rows.append(("tanh GELU instead of exact",) + _effect(cfg, w, px, ref))
     finally:
         fr.F.gelu = orig_gelu
-        vr.ACT["gelu"] = lambda x: F.gelu(x)
     if fam in ("deit", "beit"):
         c2 = dict(cfg, layer_norm_eps=1e-6)
         rows.append(("LayerNorm eps 1e-6 instead of 1e-12",) + _effect(c2, w, px, ref))
@@ -516,7 +516,7 @@ def main(argv=None):
     total = 0
     for idx, name, c in sel:
         total += make_case(args.out, idx, name, c)
-    print("total %d bytes (torch %s, numpy %s)" % (total, torch.__version__, np.__version__))
+    print("total %d bytes (%s)" % (total, lr.versions()))
     return 0
 
 

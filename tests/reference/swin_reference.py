@@ -1,11 +1,18 @@
 #!/usr/bin/python3
-"""Independent float32 reference for Hugging Face Swin (v1) checkpoints.
+"""Float32 re-implementation of transformers' Swin (v1), kept for the sensitivity analysis
+(--sensitivity), which needs to switch single rules off (cyclic shift, shift mask,
+window shrink, merge order, ...) -- the library model cannot.
 
-Re-implements the forward pass of transformers' SwinForImageClassification / SwinModel
-(models/swin/modeling_swin.py, eager attention, inference mode) with torch.nn.functional
-only -- transformers is not needed.  Reads a HF Swin directory (config.json +
-model.safetensors; F32/F16/BF16 weights, keys prefixed "swin." for
-SwinForImageClassification or unprefixed for SwinModel); everything is computed in float32.
+It is NOT the source of the references: tests/data/swin-extra/*/reference.safetensors
+come from transformers' SwinForImageClassification (tests/reference/library_references.py,
+the cases themselves from make_swin_cases.py), and library_references.py checks that this
+module agrees with transformers on both swin-extra cases and on the shared swin-tiny
+fixture (max|diff| <= 1e-5 x max(1, max|ref|)), so what --sensitivity reports holds for
+the library model.
+
+Reads a HF Swin directory (config.json + model.safetensors; F32/F16/BF16 weights, keys
+prefixed "swin." for SwinForImageClassification or unprefixed for SwinModel); everything
+is computed in float32 with torch.nn.functional, eager attention, inference mode.
 
 What it does, in transformers' order:
   embeddings   pad the image right/bottom with zeros to a multiple of patch_size, patch
@@ -36,17 +43,9 @@ Outputs (as transformers returns them with output_hidden_states=True):
   hidden_states.i    output of stage i-1 AFTER its downsample (the last stage has none),
                      before the final LayerNorm
 
-Usage:
-  swin_reference.py MODEL_DIR --pixels IN.safetensors --out REF.safetensors
+Usage (any Python with torch and safetensors, e.g. the venv of library_references.py):
   swin_reference.py --check DIR [DIR ...]       compare with DIR/reference.safetensors
-  swin_reference.py --make-cases [--out tests/data/swin-extra] [CASE ...]
   swin_reference.py --sensitivity DIR [DIR ...] how far each parameter / rule moves the outputs
-
---make-cases writes deterministic random cases (numpy PCG64, fixed seed, one torch thread)
-as config.json (transformers 5.x SwinConfig.save_pretrained layout), model.safetensors and
-reference.safetensors (pixel_values, logits, hidden_states.0..S).
-
-Run it with Debian's /usr/bin/python3 (python3-torch, python3-numpy).
 """
 
 import argparse
@@ -55,12 +54,25 @@ import math
 import os
 import sys
 
-import numpy as np
+import safetensors.torch
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vit_reference as vr  # noqa: E402  (safetensors reader/writer, ACT2FN)
+
+def read_safetensors(path):
+    """dict name -> float32 tensor (F16 / BF16 widened exactly)."""
+    t = safetensors.torch.load_file(path)
+    return {k: (v.float() if v.is_floating_point() else v) for k, v in t.items()}
+
+
+ACT = {"gelu": F.gelu, "relu": F.relu, "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x),
+       "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh")}
+
+
+def act_fn(name):
+    if name not in ACT:
+        raise ValueError("unsupported activation %r" % name)
+    return ACT[name]
 
 NN_LAYERNORM_EPS = 1e-5  # embeddings.norm and downsample.norm are nn.LayerNorm(dim)
 
@@ -72,7 +84,7 @@ def load_model(model_dir):
         cfg = json.load(f)
     if cfg.get("model_type") != "swin":
         raise ValueError("not a Swin checkpoint: model_type=%r" % cfg.get("model_type"))
-    w, _ = vr.read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    w = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     return cfg, w
 
 
@@ -228,7 +240,7 @@ def forward(cfg, w, pixel_values, alt=()):
     x = pixel_values.to(torch.float32)
     pre = _prefix(w)
     eps = float(cfg.get("layer_norm_eps", 1e-5))
-    act = vr.act_fn(cfg.get("hidden_act", "gelu"))
+    act = act_fn(cfg.get("hidden_act", "gelu"))
     depths = [int(d) for d in cfg["depths"]]
     heads = [int(h) for h in cfg["num_heads"]]
     ph, pw = _pair(cfg.get("patch_size", 4))
@@ -292,148 +304,6 @@ def _hs_key(k):
     return int(k.split(".")[1])
 
 
-# ---------------------------------------------------------------- random cases
-
-SEED = 20240719
-
-CASES = [
-    # 14x14 tokens, window 4: stage 0 padded to 16x16; stage 1 is 7x7 padded to 8x8 (shifted
-    # block with padding); stage 2 is 4x4 = window: no shift.  mlp_ratio 1.25 keeps the case
-    # under 500 KB (see README).
-    ("swin-3stage-pad", dict(image=56, patch=4, channels=3, embed_dim=16, depths=[2, 2, 2],
-                             num_heads=[1, 2, 4], window_size=4, mlp_ratio=1.25, qkv_bias=True,
-                             use_absolute_embeddings=False, labels=5, batch=2)),
-    # 10x10 tokens, window 3: stage 0 padded to 12x12 (one block, unshifted); stage 1 is 5x5
-    # padded to 6x6, its second block shifted by 1; the 5x5 map merges with padding to 3x3;
-    # stage 2 is 3x3 = window: no shift.
-    ("swin-3stage-odd", dict(image=40, patch=4, channels=3, embed_dim=12, depths=[1, 2, 1],
-                             num_heads=[2, 2, 4], window_size=3, mlp_ratio=2.0, qkv_bias=True,
-                             use_absolute_embeddings=True, labels=3, batch=1)),
-]
-
-
-def make_config(c):
-    """The dict transformers 5.x SwinConfig.save_pretrained writes (sorted keys), laid out
-    like the shared swin-tiny fixture."""
-    n = len(c["depths"])
-    cfg = {
-        "architectures": ["SwinForImageClassification"],
-        "attention_probs_dropout_prob": 0.0,
-        "depths": list(c["depths"]),
-        "drop_path_rate": 0.1,
-        "dtype": "float32",
-        "embed_dim": c["embed_dim"],
-        "encoder_stride": 32,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.0,
-        "hidden_size": int(c["embed_dim"] * 2 ** (n - 1)),
-        "id2label": {str(i): "LABEL_%d" % i for i in range(c["labels"])},
-        "image_size": c["image"],
-        "initializer_range": 0.02,
-        "label2id": {"LABEL_%d" % i: i for i in range(c["labels"])},
-        "layer_norm_eps": 1e-05,
-        "mlp_ratio": float(c["mlp_ratio"]),
-        "model_type": "swin",
-        "num_channels": c["channels"],
-        "num_heads": list(c["num_heads"]),
-        "num_layers": n,
-        "out_features": ["stage%d" % n],
-        "out_indices": [n],
-        "patch_size": c["patch"],
-        "qkv_bias": bool(c["qkv_bias"]),
-        "stage_names": ["stem"] + ["stage%d" % (i + 1) for i in range(n)],
-        "transformers_version": "5.17.0",
-        "use_absolute_embeddings": bool(c["use_absolute_embeddings"]),
-        "window_size": c["window_size"],
-    }
-    return cfg
-
-
-# standard deviations of the random weights (biases N(0, 0.05), LayerNorm weights
-# 1 + N(0, 0.2), relative_position_bias_table and position_embeddings N(0, 0.5))
-STD = {"patch": 0.1, "qk": 0.2, "v": 0.15, "attn_out": 0.1, "fc1": 0.2, "fc2": 0.1,
-       "reduction": 0.1, "classifier": 0.3}
-
-
-def make_weights(cfg, c, rng):
-    def mat(*shape, std=0.1):
-        return rng.normal(0.0, std, size=shape).astype(np.float32)
-
-    def bias(n):
-        return rng.normal(0.0, 0.05, size=(n,)).astype(np.float32)
-
-    def ln(p, d):
-        w[p + ".weight"] = (1.0 + rng.normal(0.0, 0.2, size=(d,))).astype(np.float32)
-        w[p + ".bias"] = bias(d)
-
-    def lin(p, o, i, std=0.1, has_bias=True):
-        w[p + ".weight"] = mat(o, i, std=std)
-        if has_bias:
-            w[p + ".bias"] = bias(o)
-
-    w = {}
-    E, P, Cin = c["embed_dim"], c["patch"], c["channels"]
-    e = "swin.embeddings."
-    w[e + "patch_embeddings.projection.weight"] = mat(E, Cin, P, P, std=STD["patch"])
-    w[e + "patch_embeddings.projection.bias"] = bias(E)
-    ln(e + "norm", E)
-    H = W = c["image"] // P
-    if c["use_absolute_embeddings"]:
-        w[e + "position_embeddings"] = rng.normal(0.0, 0.5, size=(1, H * W, E)).astype(np.float32)
-    C = E
-    n = len(c["depths"])
-    for s in range(n):
-        ws, _ = stage_geometry(cfg, H, W)
-        nh = c["num_heads"][s]
-        I = int(c["mlp_ratio"] * C)
-        for b in range(c["depths"][s]):
-            p = "swin.encoder.layers.%d.blocks.%d." % (s, b)
-            ln(p + "layernorm_before", C)
-            for q in ("query", "key", "value"):
-                # q/k larger so the attention is far from uniform
-                lin(p + "attention.self." + q, C, C, std=STD["v" if q == "value" else "qk"],
-                    has_bias=c["qkv_bias"])
-            w[p + "attention.self.relative_position_bias_table"] = \
-                rng.normal(0.0, 0.5, size=((2 * ws - 1) ** 2, nh)).astype(np.float32)
-            lin(p + "attention.output.dense", C, C, std=STD["attn_out"])
-            ln(p + "layernorm_after", C)
-            lin(p + "intermediate.dense", I, C, std=STD["fc1"])
-            lin(p + "output.dense", C, I, std=STD["fc2"])
-        if s + 1 < n:
-            p = "swin.encoder.layers.%d.downsample." % s
-            ln(p + "norm", 4 * C)
-            w[p + "reduction.weight"] = mat(2 * C, 4 * C, std=STD["reduction"])
-            H, W, C = (H + 1) // 2, (W + 1) // 2, 2 * C
-    ln("swin.layernorm", C)
-    lin("classifier", c["labels"], C, std=STD["classifier"])
-    return w
-
-
-def make_case(out_root, idx, name, c):
-    d = os.path.join(out_root, name)
-    os.makedirs(d, exist_ok=True)
-    rng = np.random.Generator(np.random.PCG64(SEED + idx))
-    cfg = make_config(c)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=2, sort_keys=True)
-        f.write("\n")
-    w = make_weights(cfg, c, rng)
-    vr.write_safetensors(os.path.join(d, "model.safetensors"), w, "F32")
-    px = rng.normal(0.0, 1.0, size=(c["batch"], c["channels"], c["image"], c["image"]))
-    px = torch.from_numpy(px.astype(np.float32))
-    cfg2, w2 = load_model(d)  # compute from what was written
-    ref = reference_tensors(cfg2, w2, px)
-    vr.write_safetensors(os.path.join(d, "reference.safetensors"), ref, "F32")
-    sizes = {f: os.path.getsize(os.path.join(d, f))
-             for f in ("config.json", "model.safetensors", "reference.safetensors")}
-    print("%-16s %7d B  (model %d, reference %d)" % (
-        name, sum(sizes.values()), sizes["model.safetensors"], sizes["reference.safetensors"]))
-    for k in sorted(ref, key=lambda k: (k.startswith("hidden"), _hs_key(k) if k.startswith("hidden") else 0, k)):
-        print("  %-16s %s" % (k, tuple(ref[k].shape)))
-    print("  top1 %s" % ref["logits"].argmax(-1).tolist())
-    return sum(sizes.values())
-
-
 # ---------------------------------------------------------------- checks
 
 
@@ -461,7 +331,7 @@ def _out_names(ref):
 
 def check(d, tol):
     cfg, w = load_model(d)
-    ref, _ = vr.read_safetensors(os.path.join(d, "reference.safetensors"))
+    ref = read_safetensors(os.path.join(d, "reference.safetensors"))
     mine = reference_tensors(cfg, w, ref["pixel_values"])
     print("%s  (N=%d)" % (d, ref["pixel_values"].shape[0]))
     worst = _compare(mine, ref, _out_names(ref))
@@ -482,7 +352,7 @@ def sensitivity(d):
     """Max |change| of the outputs when one parameter is neutralised (weights -> 0,
     LayerNorm weight -> 1) or one rule is changed.  Every line should be far above 1e-4."""
     cfg, w = load_model(d)
-    ref, _ = vr.read_safetensors(os.path.join(d, "reference.safetensors"))
+    ref = read_safetensors(os.path.join(d, "reference.safetensors"))
     px = ref["pixel_values"]
     base = reference_tensors(cfg, w, px)
     names = _out_names(base)
@@ -519,49 +389,20 @@ def sensitivity(d):
 
 
 def main(argv=None):
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model_dir", nargs="*", help="MODEL_DIR, or case names with --make-cases")
-    ap.add_argument("--pixels", help="safetensors file holding pixel_values")
-    ap.add_argument("--out", help="reference safetensors to write (or, with --make-cases, the "
-                                  "output folder; default tests/data/swin-extra)")
     ap.add_argument("--check", nargs="+", metavar="DIR")
     ap.add_argument("--sensitivity", nargs="+", metavar="DIR")
-    ap.add_argument("--make-cases", action="store_true")
     ap.add_argument("--tol", type=float, default=1e-4)
-    ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.check:
-        ok = all([check(d, args.tol) for d in args.check])
-        return 0 if ok else 1
-    if args.sensitivity:
-        for d in args.sensitivity:
-            sensitivity(d)
-        return 0
-    if args.make_cases:
-        torch.set_num_threads(1)  # one fixed order for the float32 reductions
-        out = args.out or os.path.normpath(os.path.join(here, "..", "data", "swin-extra"))
-        names = [n for n, _ in CASES]
-        for n in args.model_dir:
-            if n not in names:
-                ap.error("unknown case %r (known: %s)" % (n, ", ".join(names)))
-        total = 0
-        for idx, (name, c) in enumerate(CASES):
-            if not args.model_dir or name in args.model_dir:
-                total += make_case(out, idx, name, c)
-        print("total %d bytes (torch %s, numpy %s)" % (total, torch.__version__, np.__version__))
-        return 0
-    if not (len(args.model_dir) == 1 and args.pixels and args.out):
-        ap.error("MODEL_DIR, --pixels and --out are required (or --check / --make-cases)")
-    cfg, w = load_model(args.model_dir[0])
-    px, _ = vr.read_safetensors(args.pixels)
-    ref = reference_tensors(cfg, w, px["pixel_values"])
-    vr.write_safetensors(args.out, ref, "F32")
-    for k in sorted(ref):
-        print("%-18s %s" % (k, tuple(ref[k].shape)))
-    return 0
+    torch.set_num_threads(1)
+    if not (args.check or args.sensitivity):
+        ap.error("--check or --sensitivity")
+    ok = True
+    for d in args.check or []:
+        ok = check(d, args.tol) and ok
+    for d in args.sensitivity or []:
+        sensitivity(d)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
