@@ -5,7 +5,10 @@
 // A is M x K (row stride lda), W is N x K as PyTorch stores a Linear weight,
 // C and R are M x N (row strides ldc, ldr). Each invocation owns a TM x TN
 // block of C and keeps it in registers; no shared memory and no barriers.
-// This is the portable fallback: any K, any alignment.
+// This is the portable fallback: any K, any alignment. W_BLOCK > 0 reads W
+// in the texel GEMM's blocked layout (op_gemm_w_permute: W_BLOCK columns'
+// vec4s of k side by side), for a plan whose activations outgrow the
+// device's texel-buffer limit after the loader blocked the weights.
 #include "common.glsl"
 
 layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
@@ -14,6 +17,7 @@ layout(constant_id = 2) const uint TN = 4;
 layout(constant_id = 3) const uint ACT = 0;
 layout(constant_id = 4) const bool HAS_BIAS = true;
 layout(constant_id = 5) const bool HAS_RES = false;
+layout(constant_id = 6) const uint W_BLOCK = 0;
 
 layout(std430, binding = 0) readonly buffer BufA { A_T a[]; };
 layout(std430, binding = 1) readonly buffer BufW { W_T w[]; };
@@ -41,16 +45,19 @@ void main()
     // bounds); their results are never stored.
     for (uint i = 0; i < TM; i++)
         arow[i] = min(m0 + i, p.M - 1) * p.lda;
-    for (uint j = 0; j < TN; j++)
-        wcol[j] = min(n0 + j, p.N - 1) * p.K;
+    for (uint j = 0; j < TN; j++) {
+        uint n = min(n0 + j, p.N - 1);
+        wcol[j] = W_BLOCK == 0 ? n * p.K : ((n / W_BLOCK) * (p.K / 4) * W_BLOCK + n % W_BLOCK) * 4;
+    }
 
     for (uint k = 0; k < p.K; k++) {
         float av[TM];
         float wv[TN];
         for (uint i = 0; i < TM; i++)
             av[i] = float(a[arow[i] + k]);
+        uint wk = W_BLOCK == 0 ? k : (k / 4) * W_BLOCK * 4 + k % 4;
         for (uint j = 0; j < TN; j++)
-            wv[j] = float(w[wcol[j] + k]);
+            wv[j] = float(w[wcol[j] + wk]);
         for (uint i = 0; i < TM; i++)
             for (uint j = 0; j < TN; j++)
                 acc[i * TN + j] = fma(av[i], wv[j], acc[i * TN + j]);

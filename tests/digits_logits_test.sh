@@ -9,6 +9,7 @@ set -u
 cli=$1 compare=$2 data=$3 model=$4 work=$5
 rm -rf "$work" && mkdir -p "$work" || exit 1
 . "$(dirname "$0")/harness.sh"
+device_precisions "$cli"
 ref=$data/digits/pytorch-logits-16.safetensors
 
 files=$(head -c 4096 "$ref" | tr -c '[:print:]' '\n' | sed -n 's/.*"files":"\([^"]*\)".*/\1/p' | tr ',' ' ')
@@ -25,7 +26,8 @@ for b in torchvision pil; do
         --output "$work/px-$b.safetensors" "$@"
     name=logits
     [ $b = pil ] && name=logits=logits.pil
-    for p in fp32 fp16; do
+    case $precisions in *fp16*) ;; *) skip 2 ;; esac
+    for p in $precisions; do
         run "infer digits ($b, $p)" "$cli" infer --model "$model" --precision $p \
             --input "$work/px-$b.safetensors" --output "$work/out-$b-$p.safetensors"
         run "digits logits ($b, $p) within its bound of PyTorch" "$compare" "$work/out-$b-$p.safetensors" "$ref" \

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "host_vk.h"
+#include "test_skip.h"
 
 static inline int run_host_suite(Suite *s, const char *name)
 {
@@ -20,7 +21,9 @@ static inline int run_host_suite(Suite *s, const char *name)
         srunner_free(sr);
         return EXIT_FAILURE;
     }
+    test_skip_init();
     srunner_run_all(sr, CK_NORMAL);
+    test_skip_report(name);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -97,17 +97,22 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
     bool texel = texel_weight_ok(p->ctx, t, fp16, kind, g->K, g->w->size / (fp16 ? 8u : 16u)) && g->lda % 4 == 0 &&
                  vk_texel_view_ok(p->ctx, fp16, g->a);
     uint32_t wb = g->w->w_block;
-    /* A blocked weight has only the texel GEMM to read it (the loader
-     * blocks exactly what op_gemm_w_block says this GEMM reads that way). */
-    if (wb && !vk_texel_view_ok(p->ctx, fp16, g->a))
-        return vk_fail(p->ctx, VITVK_ERR_LIMIT,
-                       "%s: the activations (%llu bytes) exceed this device's maxTexelBufferElements (%u texels), "
-                       "which its GEMM needs; use a smaller batch", label, (unsigned long long)g->a->size,
-                       p->ctx->caps.max_texel_elements);
-    if (wb && (!texel || wb != t->texel_wg * t->texel_tn || g->N % wb != 0))
+    /* The loader blocks exactly the weights op_gemm_w_block says the texel
+     * GEMM reads; where this plan's activations exceed the device's
+     * texel-buffer limit (maxTexelBufferElements: 65536 on SwiftShader and
+     * older Mali), the storage-buffer GEMM reads them blocked instead. */
+    if (wb && texel && (wb != t->texel_wg * t->texel_tn || g->N % wb != 0))
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT,
                        "internal: %s: a weight blocked by %u columns cannot be read here", label, wb);
-    if (texel) {
+    if (wb && !texel) {
+        id = kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM;
+        SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);
+        gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
+        gy = vk_div_up(g->M, t->gemm_tm);
+        snprintf(variant_buf, sizeof variant_buf, "gemm.%s (W blocked by %u: the activations exceed the texel limit)",
+                 fp16 ? "f16" : "f32", wb);
+        variant = vk_intern(p->ctx, variant_buf);
+    } else if (texel) {
         bool bcast = t->texel_bcast && t->texel_tm % 8 == 0 && vk_broadcast_ok(p->ctx, t->texel_wg);
         id = bcast ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL;
         absent = g->c;
@@ -174,7 +179,7 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         variant = names[fp16][ln];
     } else {
         id = kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM;
-        SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL);
+        SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, 0);
         gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
         gy = vk_div_up(g->M, t->gemm_tm);
     }
