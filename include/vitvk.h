@@ -145,6 +145,16 @@ typedef struct vitvk_device_info {
     vitvk_coopmat_shape coopmat_khr[VITVK_MAX_COOPMAT_SHAPES];
     vitvk_coopmat_shape coopmat_nv[VITVK_MAX_COOPMAT_SHAPES];
     uint64_t device_local_bytes; /* sum of device-local heaps */
+    /* Limits that steer the kernel choice: texels one storage texel buffer
+     * view may hold (0: RGBA32F/RGBA16F storage texel buffers missing),
+     * and invocations per workgroup. */
+    uint32_t max_texel_buffer_elements;
+    uint32_t max_workgroup_invocations;
+    /* What the AUTO settings pick on this device, and why, in words:
+     * "cpu: ..." or "gpu: ..." (vitvk_kernel_family), "fp32: ..." or
+     * "fp16: ..." (vitvk_precision). */
+    char auto_kernels[160];
+    char auto_precision[160];
 } vitvk_device_info;
 
 /* Lists the Vulkan devices. `infos` may be NULL to query the count; on

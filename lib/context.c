@@ -177,6 +177,30 @@ static bool coopmat_nv_shape(const vitvk_device_info *d)
     return false;
 }
 
+/* The limits that steer kernel choice, and what the AUTO settings pick
+ * and why (vitvk_device_info.auto_kernels / auto_precision). */
+static void describe_auto(vitvk_device_info *d, const vk_caps *c)
+{
+    d->max_texel_buffer_elements = c->storage_texel ? c->max_texel_elements : 0;
+    d->max_workgroup_invocations = c->max_group_invocations;
+    char texel[96];
+    if (!c->storage_texel)
+        snprintf(texel, sizeof texel, "no RGBA32F/16F storage texel buffers: storage-buffer kernels");
+    else
+        snprintf(texel, sizeof texel, "texel views up to %u texels, storage-buffer GEMM past that",
+                 c->max_texel_elements);
+    if (vk_auto_family_cpu(c))
+        snprintf(d->auto_kernels, sizeof d->auto_kernels, "cpu: a CPU device (%s)", texel);
+    else
+        snprintf(d->auto_kernels, sizeof d->auto_kernels, "gpu: not a CPU device (shared-memory tiles%s)",
+                 c->coopmat_khr ? ", KHR cooperative matrices for fp16"
+                 : c->coopmat_nv ? ", NV cooperative matrices for fp16" : "");
+    snprintf(d->auto_precision, sizeof d->auto_precision, "%s",
+             vk_auto_precision_fp16(c) ? "fp16: a GPU with 16-bit storage"
+             : !c->storage16          ? "fp32: no 16-bit storage (fp16 would need halves packed in every kernel)"
+                                      : "fp32: a CPU device (fp16 storage is no faster there)");
+}
+
 /* What a physical device offers, for listing and for the context. */
 typedef struct probe {
     vitvk_device_info info;
@@ -279,6 +303,8 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     c->max_alloc_size = m3.maxMemoryAllocationSize ? m3.maxMemoryAllocationSize : (1ull << 30);
     for (int i = 0; i < 3; i++)
         c->max_group_count[i] = props.limits.maxComputeWorkGroupCount[i];
+    for (int i = 0; i < 3; i++)
+        c->max_group_size[i] = props.limits.maxComputeWorkGroupSize[i];
     c->max_group_invocations = props.limits.maxComputeWorkGroupInvocations;
     c->non_coherent_atom = props.limits.nonCoherentAtomSize;
     c->min_storage_align = props.limits.minStorageBufferOffsetAlignment;
@@ -311,6 +337,7 @@ static bool probe_device(const vk_instance_table *vki, VkPhysicalDevice pd, uint
     if (s16)
         c->khr_shape16 = *s16;
 #endif
+    describe_auto(d, c);
     return api >= VK_API_VERSION_1_1;
 }
 

@@ -139,12 +139,17 @@ static vitvk_status make_view(vitvk_input *in, const vitvk_input_desc *d)
     return vk_check(ctx, ctx->vkd.vkCreateImageView(ctx->device, &ci, ctx->vk_alloc, &in->view), "vkCreateImageView");
 }
 
+/* The preprocessing kernels' 8 x 8 workgroups (specialization constants 0
+ * and 1): 64 invocations, within every device's limits (128 at least). */
+enum { PREP_WG = 8 };
+
 static vitvk_status add_dispatches(vitvk_input *in, const vitvk_input_desc *d, const preproc_geometry *g,
                                    const img_axis_table *t, const uint32_t off[6])
 {
     vitvk_context *ctx = in->plan->ctx;
     vk_program *prog = &in->prog;
     vk_kernel *kf, *kr, *kc;
+    static const uint32_t wg[2] = {PREP_WG, PREP_WG};
     vitvk_status st = vk_kernel_get(ctx, SH_PREP_ROWS, false, &kr);
     if (st == VITVK_OK)
         st = vk_kernel_get(ctx, SH_PREP_COLUMNS, false, &kc);
@@ -155,8 +160,8 @@ static vitvk_status add_dispatches(vitvk_input *in, const vitvk_input_desc *d, c
         uint32_t push[3] = {d->width, d->height, format_srgb(d->vk_format) && !d->mutable_format};
         const vk_buffer *bufs[2] = {NULL, in->fetched};
         if (st == VITVK_OK)
-            st = vk_program_add(prog, kf, NULL, 0, bufs, 2, 0x2, push, sizeof push, vk_div_up(d->width, 8),
-                                vk_div_up(d->height, 8), 1, "preprocess: fetch");
+            st = vk_program_add(prog, kf, wg, 2, bufs, 2, 0x2, push, sizeof push, vk_div_up(d->width, PREP_WG),
+                                vk_div_up(d->height, PREP_WG), 1, "preprocess: fetch");
         if (st == VITVK_OK)
             vk_program_bind_image(prog, 0, in->view, (VkImageLayout)d->vk_layout);
     } else if (st == VITVK_OK) {
@@ -168,8 +173,8 @@ static vitvk_status add_dispatches(vitvk_input *in, const vitvk_input_desc *d, c
         uint32_t push[10] = {src_off, src_pitch, d->height, g->resized_w, bgra,
                              off[0], off[1], off[2], (uint32_t)t[0].stride, (uint32_t)t[0].bits};
         const vk_buffer *bufs[3] = {src, in->tables, in->rows};
-        st = vk_program_add(prog, kr, NULL, 0, bufs, 3, 0x4, push, sizeof push, vk_div_up(g->resized_w, 8),
-                            vk_div_up(d->height, 8), 1, "preprocess: resize rows");
+        st = vk_program_add(prog, kr, wg, 2, bufs, 3, 0x4, push, sizeof push, vk_div_up(g->resized_w, PREP_WG),
+                            vk_div_up(d->height, PREP_WG), 1, "preprocess: resize rows");
     }
     if (st == VITVK_OK) {
         /* The last word (the image's slot) is set when recording. */
@@ -177,8 +182,8 @@ static vitvk_status add_dispatches(vitvk_input *in, const vitvk_input_desc *d, c
                              (uint32_t)(int32_t)g->y0, off[3], off[4], off[5], (uint32_t)t[1].stride,
                              (uint32_t)t[1].bits, 0};
         const vk_buffer *bufs[4] = {in->rows, in->tables, in->lut, in->plan->pixels};
-        st = vk_program_add(prog, kc, NULL, 0, bufs, 4, 0x8, push, sizeof push, vk_div_up(g->out_w, 8),
-                            vk_div_up(g->out_h, 8), 1, "preprocess: resize columns, crop, normalise");
+        st = vk_program_add(prog, kc, wg, 2, bufs, 4, 0x8, push, sizeof push, vk_div_up(g->out_w, PREP_WG),
+                            vk_div_up(g->out_h, PREP_WG), 1, "preprocess: resize columns, crop, normalise");
     }
     if (st == VITVK_OK)
         st = vk_program_finalize(prog);

@@ -65,7 +65,8 @@ typedef struct vk_caps {
     uint64_t max_storage_range;
     uint64_t max_alloc_size;
     uint32_t max_group_count[3];
-    uint32_t max_group_invocations;
+    uint32_t max_group_size[3];     /* maxComputeWorkGroupSize (the spec promises 128 x 128 x 64) */
+    uint32_t max_group_invocations; /* maxComputeWorkGroupInvocations (at least 128) */
     uint64_t non_coherent_atom;
     uint64_t min_storage_align;
     VkPhysicalDeviceType type;
@@ -92,6 +93,32 @@ typedef struct vk_caps {
     bool storage_texel;
     uint32_t max_texel_elements;
 } vk_caps;
+
+/* Whether a workgroup of `invocations` (all along x) using `shared` bytes
+ * of shared memory is within the device's limits. An op that has another
+ * kernel asks before choosing one; vk_kernel_pipeline refuses any other
+ * workgroup over the limits (VITVK_ERR_LIMIT), never the driver. */
+static inline bool vk_workgroup_fits(const vk_caps *c, uint64_t invocations, uint64_t shared)
+{
+    return invocations <= c->max_group_invocations && invocations <= c->max_group_size[0] &&
+           shared <= c->shared_memory;
+}
+
+/* What VITVK_KERNELS_AUTO picks: the CPU family (texel-buffer kernels,
+ * no shared memory) on a CPU device, the GPU family elsewhere. */
+static inline bool vk_auto_family_cpu(const vk_caps *c)
+{
+    return c->type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
+/* What VITVK_PRECISION_AUTO picks: fp16 storage on a GPU with 16-bit
+ * storage, else fp32 (on lavapipe, a CPU device, fp16 storage measured no
+ * faster than fp32: README, Performance; without 16-bit storage fp16
+ * would need halves packed two to a word in every kernel). */
+static inline bool vk_auto_precision_fp16(const vk_caps *c)
+{
+    return c->storage16 && c->type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
 
 struct vitvk_context {
     vk_instance_table vki;

@@ -20,13 +20,19 @@ typedef struct shader_desc {
     uint32_t texel_mask;
     uint32_t image_mask;
     uint32_t texel32_mask; /* texel bindings that stay RGBA32F in the fp16 variant */
+    /* The workgroup: 0, specialization constant 0 is local_size_x (and 1
+     * is local_size_y where wg_xy); else the shader's literal size. */
+    uint32_t wg_literal;
+    bool wg_xy;
 } shader_desc;
 
 /* Each entry names its fp32 and fp16 SPIR-V: variants are compiled from
  * one source with different storage macros (see CMakeLists.txt). */
-#define SHADER_TI32(id, n, v32, v16, nb, push, texel, image, texel32)                          \
+#define SHADER_WG(id, n, v32, v16, nb, push, texel, image, texel32, wg_literal, wg_xy)      \
     [id] = {#n, {#n "." #v32, #n "." #v16}, {vitvk_spv_##n##_##v32, vitvk_spv_##n##_##v16}, {sizeof vitvk_spv_##n##_##v32, sizeof vitvk_spv_##n##_##v16}, \
-            nb, push, texel, image, texel32}
+            nb, push, texel, image, texel32, wg_literal, wg_xy}
+#define SHADER_TI32(id, n, v32, v16, nb, push, texel, image, texel32)                          \
+    SHADER_WG(id, n, v32, v16, nb, push, texel, image, texel32, 0, false)
 #define SHADER_TI(id, n, v32, v16, nb, push, texel, image) SHADER_TI32(id, n, v32, v16, nb, push, texel, image, 0)
 #define SHADER_T(id, n, v32, v16, nb, push, texel) SHADER_TI(id, n, v32, v16, nb, push, texel, 0)
 #define SHADER(id, n, v32, v16, nb, push) SHADER_T(id, n, v32, v16, nb, push, 0)
@@ -48,7 +54,8 @@ static const shader_desc shaders[SH_COUNT] = {
     [SH_ATTENTION_COOPMAT] = {"attention_coopmat", {"attention_coopmat.f16", "attention_coopmat.f16"}, {NULL, NULL},
                               {0, 0}, 3, 24, 0, 0, 0},
 #endif
-    SHADER(SH_GEMM_COOPMAT_NV, gemm_coopmat_nv, f16, f16, 5, 32), /* fp16 plans only */
+    /* fp16 plans only; a literal 128 invocations (four subgroups of 32) */
+    SHADER_WG(SH_GEMM_COOPMAT_NV, gemm_coopmat_nv, f16, f16, 5, 32, 0, 0, 0, 128, false),
     SHADER(SH_LAYERNORM, layernorm, f32, f16, 4, 24),
     SHADER(SH_LAYERNORM_O32, layernorm, f32, o32, 4, 24),
     SHADER_T(SH_LAYERNORM_TEXEL, layernorm_texel, f32, f16, 4, 24, 0x7),
@@ -72,9 +79,9 @@ static const shader_desc shaders[SH_COUNT] = {
     SHADER(SH_GELU, gelu, f32, f16, 2, 8),
     /* Preprocessing and top-k work on bytes and fp32 whatever the model's
      * precision: both slots hold the one variant. */
-    SHADER_TI(SH_PREP_FETCH, prep_fetch, f32, f32, 2, 12, 0, 0x1),
-    SHADER(SH_PREP_ROWS, prep_rows, f32, f32, 3, 40),
-    SHADER(SH_PREP_COLUMNS, prep_columns, f32, f32, 4, 48),
+    SHADER_WG(SH_PREP_FETCH, prep_fetch, f32, f32, 2, 12, 0, 0x1, 0, 0, true), /* 2-D workgroups */
+    SHADER_WG(SH_PREP_ROWS, prep_rows, f32, f32, 3, 40, 0, 0, 0, 0, true),
+    SHADER_WG(SH_PREP_COLUMNS, prep_columns, f32, f32, 4, 48, 0, 0, 0, 0, true),
     SHADER(SH_TOPK, topk, f32, f32, 3, 12),
 };
 
@@ -170,6 +177,19 @@ vitvk_status vk_kernel_pipeline(vitvk_context *ctx, vk_kernel *k, const uint32_t
 {
     if (count > VK_MAX_SPEC)
         return vk_fail(ctx, VITVK_ERR_INVALID_ARGUMENT, "internal: too many specialization constants");
+    /* Every workgroup size is a specialization constant the op chose (or a
+     * literal in the table); an op with another kernel checks the limits
+     * before choosing (vk_workgroup_fits), and here any other size over
+     * them fails by name instead of reaching the driver. An absent
+     * constant leaves local_size_x_id's default, 1. */
+    const shader_desc *d = &shaders[k->id];
+    uint32_t wx = d->wg_literal ? d->wg_literal : count > 0 ? spec[0] : 1, wy = d->wg_xy && count > 1 ? spec[1] : 1;
+    const vk_caps *c = &ctx->caps;
+    if (wx > c->max_group_size[0] || wy > c->max_group_size[1] || (uint64_t)wx * wy > c->max_group_invocations)
+        return vk_fail(ctx, VITVK_ERR_LIMIT,
+                       "%s: a workgroup of %ux%u invocations is over this device's limits "
+                       "(maxComputeWorkGroupSize %ux%u, maxComputeWorkGroupInvocations %u)",
+                       k->variant, wx, wy, c->max_group_size[0], c->max_group_size[1], c->max_group_invocations);
     for (size_t i = 0; i < k->pipeline_count; i++) {
         vk_pipeline_entry *e = &k->pipelines[i];
         if (e->spec_count == count && (count == 0 || memcmp(e->spec, spec, count * sizeof *spec) == 0)) {

@@ -619,8 +619,7 @@ vitvk_status vitvk_model_load(vitvk_context *ctx, const char *dir, const vitvk_m
     *out = NULL;
     vitvk_precision prec = desc ? desc->precision : VITVK_PRECISION_AUTO;
     if (prec == VITVK_PRECISION_AUTO)
-        prec = (ctx->caps.storage16 && ctx->caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU) ? VITVK_PRECISION_FP16
-                                                                                       : VITVK_PRECISION_FP32;
+        prec = vk_auto_precision_fp16(&ctx->caps) ? VITVK_PRECISION_FP16 : VITVK_PRECISION_FP32;
     if (prec == VITVK_PRECISION_FP16 && !ctx->caps.storage16)
         return vk_fail(ctx, VITVK_ERR_UNSUPPORTED, "%s: fp16 precision needs storageBuffer16BitAccess%s",
                        ctx->info.name,

@@ -12,6 +12,8 @@ void plan_record_init(vitvk_plan *p)
     vk_program_init(&p->topk_prog, p->ctx);
 }
 
+enum { TOPK_WG = 64 };
+
 static uint32_t max_k(const vitvk_model *m)
 {
     return m->num_labels < VITVK_MAX_TOP_K ? m->num_labels : VITVK_MAX_TOP_K;
@@ -32,7 +34,11 @@ vitvk_status plan_record_setup(vitvk_plan *p)
         /* k (the second word) is set when recording. */
         uint32_t push[3] = {m->num_labels, max_k(m), 0};
         const vk_buffer *bufs[3] = {p->logits, p->probs, p->topk};
-        st = vk_program_add(&p->topk_prog, k, NULL, 0, bufs, 3, 0x4, push, sizeof push, p->batch, 1, 1, "top-k");
+        /* One workgroup per image, of TOPK_WG invocations (a power of two:
+         * topk.comp halves it) and 8 bytes of shared memory each: within
+         * every device's limits (128 invocations, 16 KiB). */
+        static const uint32_t wg[1] = {TOPK_WG};
+        st = vk_program_add(&p->topk_prog, k, wg, 1, bufs, 3, 0x4, push, sizeof push, p->batch, 1, 1, "top-k");
     }
     if (st == VITVK_OK)
         st = vk_program_finalize(&p->topk_prog);

@@ -96,7 +96,7 @@ static vitvk_status plan_dispatches(vitvk_plan *p)
     vk_program *g = &p->prog;
     /* GPUs: the LayerNorms before the qkv and fc1 projections run inside
      * those GEMMs (one dispatch less each, no normalised copy stored). */
-    bool fuse_ln = op_gemm_fuses_layernorm(&t, f16, VK_GEMM_SAME);
+    bool fuse_ln = op_gemm_fuses_layernorm(p->ctx, &t, f16, VK_GEMM_SAME);
     /* When the heads read token 0 alone and nobody reads the hidden
      * states, the last layer needs every token's keys and values but only
      * token 0's attention output and MLP: those run on B rows (row b*T of

@@ -14,7 +14,9 @@
 // K work; W's rows are B's columns, so B loads column-major from the same
 // layout. The fp32 accumulators go through shared memory once more for
 // the epilogue (bias, activation, residual), which needs element indices
-// the matrix types do not expose. Needs subgroup size 32 (tuning.c checks).
+// the matrix types do not expose. Needs subgroup size 32 (context.c:
+// caps.coopmat_nv) and 26 KiB of shared memory (tuning.c and op_gemm check:
+// VK_COOPMAT_NV_SHARED).
 #include "common.glsl"
 
 layout(local_size_x = 128, local_size_y = 1, local_size_z = 1) in;

@@ -5,7 +5,8 @@
 // pixels the crop keeps. Each value depends on one byte and its channel,
 // so rescale/normalise is the CPU path's own table of 256 floats per
 // channel (preproc_build_lut), followed by the 3 padding values.
-layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+// Workgroup size: specialization constants 0 and 1 (8 x 8: PREP_WG in lib/gpu_input.c).
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer Rows { uint rows[]; };
 layout(std430, binding = 1) readonly buffer Tab { int tab[]; };

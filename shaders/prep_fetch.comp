@@ -4,7 +4,8 @@
 // low byte), the bytes the CPU path would decode. The view's format puts
 // BGRA in RGBA order; an sRGB view decodes on fetch, so the value is encoded
 // back (srgb != 0) before it is rounded to its byte.
-layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+// Workgroup size: specialization constants 0 and 1 (8 x 8: PREP_WG in lib/gpu_input.c).
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
 
 layout(binding = 0) uniform texture2D src;
 layout(std430, binding = 1) writeonly buffer Dst { uint dst[]; };

@@ -4,7 +4,8 @@
 // (img_axis_table), rounded by the half added first, clamped to 0..255.
 // Reads packed RGBA8 words (the host's buffer or prep_fetch's output),
 // writes packed RGB8 words of the row-resized image.
-layout(local_size_x = 8, local_size_y = 8, local_size_z = 1) in;
+// Workgroup size: specialization constants 0 and 1 (8 x 8: PREP_WG in lib/gpu_input.c).
+layout(local_size_x_id = 0, local_size_y_id = 1, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer Src { uint src[]; };
 layout(std430, binding = 1) readonly buffer Tab { int tab[]; };

@@ -2,8 +2,10 @@
 // topk.comp - per image (one workgroup each), the k largest logits in
 // order (ties: lower index first) as {index, probability} pairs. Round r
 // takes the best entry ordered after round r - 1's pick, so nothing is
-// sorted or stored but the pick.
-layout(local_size_x = 64, local_size_y = 1, local_size_z = 1) in;
+// sorted or stored but the pick. The workgroup size is specialization
+// constant 0 (lib/plan_record.c, TOPK_WG), a power of two for the halving
+// reduction; the shared arrays follow it.
+layout(local_size_x_id = 0, local_size_y = 1, local_size_z = 1) in;
 
 layout(std430, binding = 0) readonly buffer Logits { float logits[]; };
 layout(std430, binding = 1) readonly buffer Probs { float probs[]; };
@@ -13,8 +15,8 @@ layout(push_constant) uniform Push {
     uint labels, k, unused;
 } p;
 
-shared float sv[64];
-shared uint si[64];
+shared float sv[gl_WorkGroupSize.x];
+shared uint si[gl_WorkGroupSize.x];
 
 bool better(float v, uint i, float bv, uint bi)
 {
@@ -30,7 +32,7 @@ void main()
     for (uint r = 0u; r < p.k; r++) {
         float bv = uintBitsToFloat(0xff800000u); // -inf
         uint bi = 0xffffffffu;
-        for (uint j = lid; j < p.labels; j += 64u) {
+        for (uint j = lid; j < p.labels; j += gl_WorkGroupSize.x) {
             float v = logits[base + j];
             bool after = r == 0u || v < pv || (v == pv && j > pi);
             if (after && better(v, j, bv, bi)) {
@@ -41,7 +43,7 @@ void main()
         sv[lid] = bv;
         si[lid] = bi;
         barrier();
-        for (uint s = 32u; s > 0u; s >>= 1) {
+        for (uint s = gl_WorkGroupSize.x / 2u; s > 0u; s >>= 1) {
             if (lid < s && better(sv[lid + s], si[lid + s], sv[lid], si[lid])) {
                 sv[lid] = sv[lid + s];
                 si[lid] = si[lid + s];

@@ -86,6 +86,8 @@ run "classify table output" "$cli" classify --model "$model" --top-k 3 "$model"/
 grep -q "seven" "$work/log" && ok "table names the labels" || bad "table names the labels"
 run "devices" "$cli" devices
 run "devices --json" "$cli" devices --json
+check "devices --json: what AUTO picks and why, and the limits behind it" \
+    grep -q '"max_texel_buffer_elements": [0-9]*, "max_workgroup_invocations": [1-9][0-9]*, "auto_kernels": "\(cpu\|gpu\): .*", "auto_precision": "fp\(16\|32\): ' "$work/log"
 for c in classify infer devices bench attention; do
     run "$c --help" "$cli" $c --help
 done

@@ -28,6 +28,6 @@ device_precisions() { # device_precisions CLI
 skip() { skipped=$((skipped + $1)); }
 # The last line of a test: the tally, and its exit status.
 finish() {
-    echo "$passed passed, $failed failed, $skipped skipped"
+    echo "$(basename "$0" .sh): $passed passed, $failed failed, $skipped skipped"
     [ "$failed" -eq 0 ]
 }

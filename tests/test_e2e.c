@@ -294,6 +294,8 @@ static const char *const cases[] = {
     "family-extra/timm-avg-reg-ls",
     "swin-extra/swin-3stage-pad",
     "swin-extra/swin-3stage-odd",
+    "mutation-extra/vit-eps0.1",
+    "mutation-extra/beit-meanpool-eps0.1",
 };
 #define NCASES (int)(sizeof cases / sizeof cases[0])
 
@@ -314,6 +316,7 @@ static const char *const gpu_cases[] = {
     "vit-extra/p16-bf16-quickgelu",
     "family-extra/timm-avg-reg-ls",
     "swin-extra/swin-3stage-odd",
+    "mutation-extra/vit-eps0.1", /* the LayerNorms fused into the GEMMs, with an eps that matters */
 };
 #define NGPU (int)(sizeof gpu_cases / sizeof gpu_cases[0])
 

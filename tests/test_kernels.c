@@ -514,6 +514,10 @@ START_TEST(layernorm_shapes)
     if (cpu)
         ck_assert_int_eq(ran, SH_LAYERNORM_TEXEL_O32);
     layernorm_case(5, 60, 62, 1e-5f, f16, true);           /* stride not a multiple of 4 */
+    /* an eps that matters (var ~1.3) in the texel (CPU) and subgroup (GPU) kernels */
+    ran = layernorm_case(6, 64, 64, 0.5f, f16, false);
+    if (cpu)
+        ck_assert_int_eq(ran, SH_LAYERNORM_TEXEL);
 }
 END_TEST
 
@@ -529,7 +533,7 @@ static double ln_gemm_case(uint32_t M, uint32_t N, uint32_t K, uint32_t pad, vk_
 {
     harness h;
     h_init(&h);
-    ck_assert_msg(op_gemm_fuses_layernorm(&h.tune, f16, VK_GEMM_SAME), "the GPU family's tuning should fuse");
+    ck_assert_msg(op_gemm_fuses_layernorm(ctx, &h.tune, f16, VK_GEMM_SAME), "the GPU family's tuning should fuse");
     uint32_t lda = K + pad;
     float *X = rand_vec((size_t)M * lda, 2.0f), *W = rand_vec((size_t)K * N, 0.2f);
     float *G = rand_vec(K, 1.0f), *Be = rand_vec(K, 0.5f), *Bv = rand_vec(N, 0.5f), *R = rand_vec((size_t)M * N, 1.0f);
@@ -627,7 +631,7 @@ START_TEST(gemm_layernorm_fused)
     ctx->kernel_family = VITVK_KERNELS_CPU;
     harness h;
     h_init(&h);
-    ck_assert(!op_gemm_fuses_layernorm(&h.tune, f16, VK_GEMM_SAME));
+    ck_assert(!op_gemm_fuses_layernorm(ctx, &h.tune, f16, VK_GEMM_SAME));
     vk_buffer *bx = h_buf(&h, 8 * 16 * 4), *bw = h_buf(&h, 16 * 16 * 4), *bg = h_buf(&h, 16 * 4);
     vk_buffer *bc = h_buf(&h, 8 * 16 * 4);
     h_commit(&h);
@@ -949,6 +953,10 @@ START_TEST(window_attention)
      * window-per-workgroup kernel: the query-per-lane one runs */
     ck_assert_int_eq(window_case(1, 12, 12, 32, 1, 12, 0, f16), SH_WINDOW_ATTENTION_TEXEL);
     ck_assert_int_eq(window_case(1, 7, 7, 12, 2, 7, 0, f16), SH_WINDOW_ATTENTION);
+    /* heads of 6 on padded maps, unshifted and shifted: padded keys that
+     * are not masked, whose key and value are the zero token's (the biases) */
+    ck_assert_int_eq(window_case(1, 10, 12, 12, 2, 7, 0, f16), SH_WINDOW_ATTENTION);
+    ck_assert_int_eq(window_case(2, 6, 5, 12, 2, 3, 1, f16), SH_WINDOW_ATTENTION);
     force_texel = TUNED;
 }
 END_TEST
@@ -1018,6 +1026,55 @@ START_TEST(patch_embedding)
 }
 END_TEST
 
+/* ---- mean pooling ------------------------------------------------- */
+
+/* y[n] = mean of x[n, t] over tokens first..T-1: BEiT and timm "avg"
+ * after [CLS] (and registers), Swin over all tokens. Checked on its own:
+ * in the models a LayerNorm follows, which hides any error of scale (a
+ * sum divided by T instead of T - first). Loop index: fp16. */
+static void meanpool_case(uint32_t N, uint32_t T, uint32_t D, uint32_t first, bool f16, bool out32)
+{
+    harness h;
+    h_init(&h);
+    size_t n = (size_t)N * T * D;
+    float *X = rand_vec(n, 1.0f);
+    for (size_t i = 0; i < n; i++)
+        X[i] += 0.5f; /* a mean that is not 0, so that a wrong divisor shows */
+    if (f16)
+        round_half(X, n);
+    size_t es = f16 ? 2 : 4, os = (f16 && !out32) ? 2 : 4;
+    vk_buffer *bx = h_buf(&h, n * es), *by = h_buf(&h, (size_t)N * D * os);
+    h_commit(&h);
+    h_write(&h, bx, X, n, f16);
+    ck_assert_int_eq(op_meanpool(&h.prog, &h.tune, f16, out32, bx, by, N, T, D, first), VITVK_OK);
+    h_run(&h);
+    float *Y = h_read(&h, by, (size_t)N * D, os == 2);
+    double *ref = calloc((size_t)N * D, sizeof *ref);
+    for (uint32_t b = 0; b < N; b++)
+        for (uint32_t d = 0; d < D; d++) {
+            for (uint32_t t = first; t < T; t++)
+                ref[(size_t)b * D + d] += X[((size_t)b * T + t) * D + d];
+            ref[(size_t)b * D + d] /= T - first;
+        }
+    char what[80];
+    snprintf(what, sizeof what, "meanpool N %u T %u D %u first %u %s%s", N, T, D, first, f16 ? "fp16" : "fp32",
+             out32 ? " out fp32" : "");
+    expect_close(what, Y, ref, (size_t)N * D, os == 2 ? 1e-3 : 1e-6, os == 2 ? 2e-3 : 1e-5);
+    free(X), free(Y), free(ref);
+    h_destroy(&h);
+}
+
+START_TEST(meanpool)
+{
+    bool f16 = _i == 1;
+    if (test_skip_fp16(f16, "meanpool"))
+        return;
+    meanpool_case(3, 197, 192, 1, f16, false); /* BEiT: after [CLS] */
+    meanpool_case(2, 21, 48, 5, f16, false);   /* timm: [CLS] and 4 registers */
+    meanpool_case(2, 49, 64, 0, f16, true);    /* Swin: every token, fp32 out */
+}
+END_TEST
+
 /* ---- softmax and activations ------------------------------------- */
 
 START_TEST(softmax_rows)
@@ -1081,6 +1138,101 @@ START_TEST(activations)
         free(X), free(Y), free(ref);
         h_destroy(&h);
     }
+}
+END_TEST
+
+/* ---- device limits ------------------------------------------------ */
+
+/* A kernel whose workgroup, shared memory or subgroup is over what the
+ * device allows gives way to one that fits, chosen by the op from
+ * ctx->caps (faked small here, as gemm_texel_limits fakes the texel
+ * limit), and the result must still be right; where there is no other
+ * kernel, the pipeline is refused by name (VITVK_ERR_LIMIT), never left to
+ * the driver. Loop index: bit 0 = fp16. */
+START_TEST(workgroup_limits)
+{
+    bool f16 = _i & 1;
+    if (test_skip_fp16(f16, "workgroup_limits"))
+        return;
+    vk_caps saved = ctx->caps;
+    vk_tuning t;
+    ctx->kernel_family = VITVK_KERNELS_GPU;
+    ctx->coopmat_mode = VITVK_COOPMAT_OFF;
+
+    /* 128 invocations, all the spec promises: the tiled GEMM's 256 do not
+     * fit, so the storage-buffer GEMM runs and no LayerNorm is fused; the
+     * elementwise kernels' groups shrink to 128. */
+    ctx->caps.max_group_invocations = 128;
+    vk_tuning_for(ctx, &t);
+    ck_assert_uint_eq(t.elem_wg, 128);
+    ck_assert(!op_gemm_fuses_layernorm(ctx, &t, f16, VK_GEMM_SAME));
+    gemm_case(197, 61, 130, 1, VK_ACT_GELU, true, true, f16);
+    ck_assert_int_eq(last_gemm_kernel, SH_GEMM);
+    ctx->caps = saved;
+
+    /* 8 KiB of shared memory: neither the tiled GEMM's tiles (9.6 KiB) nor
+     * the flash attention's keys and values (16.1 KiB for heads of 64)
+     * fit; the storage-buffer GEMM and the texel attention run. */
+    ctx->caps.shared_memory = 8192;
+    gemm_case(197, 192, 192, 0, VK_ACT_NONE, true, false, f16);
+    ck_assert_int_eq(last_gemm_kernel, SH_GEMM);
+    attention_case(2, 197, 197, 3, 192, f16);
+    ck_assert_int_ne(last_attn_kernel, SH_ATTENTION_FLASH);
+    ctx->caps = saved;
+
+    /* Subgroups wider than the LayerNorm's 64-invocation groups: the
+     * subgroup kernel would skip elements, so another one runs. */
+    if (saved.subgroup_arith)
+        ck_assert_int_eq(layernorm_case(394, 192, 192, 1e-12f, f16, false), SH_LAYERNORM_SUBGROUP);
+    ctx->caps.subgroup_size = 128;
+    ck_assert_int_ne(layernorm_case(394, 192, 192, 1e-12f, f16, false), SH_LAYERNORM_SUBGROUP);
+    ctx->caps = saved;
+
+    /* The CPU family's shuffle kernels hand texels round a subgroup of
+     * exactly 8 lanes: with 16 lanes, or without shuffle, the plain texel
+     * kernels run even where the tuning asks for the shuffle ones. */
+    ctx->kernel_family = VITVK_KERNELS_CPU;
+    force_texel = FORCE_BCAST;
+    for (int c = 0; c < 2; c++) {
+        if (c == 0)
+            ctx->caps.subgroup_size = 16;
+        else
+            ctx->caps.subgroup_shuffle = false;
+        gemm_case(197, 192, 192, 0, VK_ACT_GELU, true, true, f16);
+        ck_assert_int_ne(last_gemm_kernel, SH_GEMM_TEXEL_BCAST);
+        attention_case(2, 50, 50, 2, 120, f16);
+        ck_assert_int_ne(last_attn_kernel, SH_ATTENTION_TEXEL_BCAST);
+        ck_assert_int_ne(window_case(1, 14, 14, 64, 2, 7, 3, f16), SH_WINDOW_ATTENTION_BCAST);
+        ctx->caps = saved;
+    }
+    force_texel = TUNED;
+
+    /* NV cooperative matrices (faked: the tuning only) need 26 KiB of
+     * shared memory: with 16 KiB the tiled GEMM stays. */
+    ctx->kernel_family = VITVK_KERNELS_GPU;
+    ctx->coopmat_mode = VITVK_COOPMAT_AUTO;
+    ctx->caps.coopmat_khr = false;
+    ctx->caps.coopmat_nv = true;
+    ctx->caps.shared_memory = 16384;
+    vk_tuning_for(ctx, &t);
+    ck_assert_int_eq(t.gemm_coopmat, VK_COOPMAT_NONE);
+    ctx->caps.shared_memory = 49152;
+    vk_tuning_for(ctx, &t);
+    ck_assert_int_eq(t.gemm_coopmat, VK_COOPMAT_NV);
+    ctx->caps = saved;
+
+    /* No kernel fits 4 invocations: the softmax's pipeline is refused. */
+    ctx->caps.max_group_invocations = 4;
+    harness h;
+    h_init(&h);
+    vk_buffer *bx = h_buf(&h, 5 * 7 * 4), *by = h_buf(&h, 5 * 7 * 4);
+    h_commit(&h);
+    ck_assert_int_eq(op_softmax(&h.prog, &h.tune, bx, by, 5, 7), VITVK_ERR_LIMIT);
+    ck_assert_msg(strstr(vitvk_context_last_error(ctx), "maxComputeWorkGroupInvocations 4"), "%s",
+                  vitvk_context_last_error(ctx));
+    ck_assert_uint_eq(h.prog.count, 0);
+    h_destroy(&h);
+    ctx->caps = saved;
 }
 END_TEST
 
@@ -1216,9 +1368,11 @@ static Suite *kernels_suite(void)
     tcase_add_loop_test(tc, attention_shapes, 0, 4);
     tcase_add_loop_test(tc, attention_maps, 0, 2);
     tcase_add_loop_test(tc, patch_embedding, 0, 2);
+    tcase_add_loop_test(tc, meanpool, 0, 2);
     tcase_add_test(tc, softmax_rows);
     tcase_add_loop_test(tc, activations, 0, 2);
     tcase_add_loop_test(tc, gemm_self_check, 0, 4);
+    tcase_add_loop_test(tc, workgroup_limits, 0, 2);
     tcase_add_test(tc, arena_huge_pages);
     suite_add_tcase(s, tc);
     return s;

@@ -192,6 +192,7 @@ typedef struct parity_case {
     const char *weights;  /* under the test data */
     const char *preproc;  /* fixture config under preprocess/fixtures, or NULL (timm) */
     int backends;         /* 2: pil and torchvision; 1: the model's own */
+    const char *json;     /* or this preprocessor_config.json text (no transformers pixels stored) */
 } parity_case;
 
 static const parity_case parity_cases[] = {
@@ -199,6 +200,16 @@ static const parity_case parity_cases[] = {
     {"deit", "fixtures/vit-tiny", "deit_preprocessor_config.json", 2},
     {"beit", "fixtures/vit-tiny", "beit_preprocessor_config.json", 2},
     {"timm", "family-extra/timm-vit-tiny-f16", NULL, 1},
+    /* The configs above all normalise with 0.5 on every channel: ImageNet's
+     * mean and std differ per channel, so a table value read for the wrong
+     * channel shows; the crop (224) is larger than the resize (200), so the
+     * padding values are checked per channel too. */
+    {"imagenet-pad", "fixtures/vit-tiny", NULL, 2,
+     "{\"image_processor_type\": \"DeiTImageProcessor\", \"do_resize\": true, \"resample\": 3, "
+     "\"size\": {\"height\": 200, \"width\": 200}, \"do_center_crop\": true, "
+     "\"crop_size\": {\"height\": 224, \"width\": 224}, \"do_rescale\": true, "
+     "\"rescale_factor\": 0.00392156862745098, \"do_normalize\": true, "
+     "\"image_mean\": [0.485, 0.456, 0.406], \"image_std\": [0.229, 0.224, 0.225]}"},
 };
 
 static const char *photos[3] = {"chelsea", "coffee", "astronaut"};
@@ -238,6 +249,13 @@ START_TEST(test_gpu_preprocess_parity)
     snprintf(weights, sizeof weights, "%s/%s", data_dir(), pc->weights);
     if (pc->preproc) {
         snprintf(preproc, sizeof preproc, "%s/preprocess/fixtures/%s", data_dir(), pc->preproc);
+        model_dir(dir, sizeof dir, weights, preproc);
+    } else if (pc->json) {
+        snprintf(preproc, sizeof preproc, "/tmp/vitvk-record-preproc-XXXXXX");
+        int fd = mkstemp(preproc);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(write(fd, pc->json, strlen(pc->json)), (ssize_t)strlen(pc->json));
+        close(fd);
         model_dir(dir, sizeof dir, weights, preproc);
     } else {
         snprintf(dir, sizeof dir, "%s", weights);
@@ -330,8 +348,10 @@ START_TEST(test_gpu_preprocess_parity)
     free(cpu);
     vitvk_plan_destroy(plan);
     vitvk_model_destroy(model);
-    if (pc->preproc)
+    if (pc->preproc || pc->json)
         model_dir_remove(dir);
+    if (pc->json)
+        unlink(preproc);
     fixture_close(&f);
 }
 END_TEST

@@ -335,6 +335,11 @@ static int cmd_devices(opts *o)
                    d[i].fp16_arithmetic ? "true" : "false", d[i].storage16 ? "true" : "false", d[i].subgroup_size,
                    d[i].shared_memory_bytes, d[i].cooperative_matrix_nv ? "true" : "false",
                    d[i].cooperative_matrix_khr ? "true" : "false", (unsigned long long)d[i].device_local_bytes);
+            printf(", \"max_texel_buffer_elements\": %u, \"max_workgroup_invocations\": %u, \"auto_kernels\": ",
+                   d[i].max_texel_buffer_elements, d[i].max_workgroup_invocations);
+            json_string(stdout, d[i].auto_kernels);
+            printf(", \"auto_precision\": ");
+            json_string(stdout, d[i].auto_precision);
             for (int khr = 1; khr >= 0; khr--) {
                 const vitvk_coopmat_shape *sh = khr ? d[i].coopmat_khr : d[i].coopmat_nv;
                 uint32_t n = khr ? d[i].coopmat_khr_count : d[i].coopmat_nv_count;
@@ -351,6 +356,7 @@ static int cmd_devices(opts *o)
                    d[i].fp16_arithmetic ? "yes" : "no", d[i].storage16 ? "yes" : "no", d[i].subgroup_size,
                    d[i].shared_memory_bytes / 1024,
                    d[i].cooperative_matrix_khr ? "KHR" : d[i].cooperative_matrix_nv ? "NV" : "no");
+            printf("   kernels %s\n   precision %s\n", d[i].auto_kernels, d[i].auto_precision);
             for (int khr = 1; khr >= 0; khr--) {
                 const vitvk_coopmat_shape *sh = khr ? d[i].coopmat_khr : d[i].coopmat_nv;
                 uint32_t n = khr ? d[i].coopmat_khr_count : d[i].coopmat_nv_count;

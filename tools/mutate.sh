@@ -14,6 +14,8 @@
 #                for the cooperative-matrix kernels:
 #                sh tools/trixie.sh run sh tools/mutate.sh --build build-trixie coopmat-...
 #   --list       print the mutations' names and exit
+#   --check      check that every mutation's text occurs exactly once in
+#                its file (no build; for whoever edits a mutated line)
 #   NAME...      only these mutations (default: all whose `needs` the build
 #                has: "needs khr" is for a build with the KHR kernels)
 #
@@ -23,11 +25,12 @@
 # DIR/mutate-report.txt. Needs perl (perl-base, on every Debian).
 set -eu
 cd "$(dirname "$0")/.."
-build=build list=0
+build=build list=0 check=0
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$2; shift 2 ;;
     --list) list=1; shift ;;
+    --check) check=1; shift ;;
     -*) echo "mutate.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
     esac
@@ -59,6 +62,19 @@ END { flush() }' tools/mutations.txt
 if [ "$list" = 1 ]; then
     for m in "$tmp"/[0-9]*; do printf '%-28s %s\n' "$(cat "$m/name")" "$(cat "$m/why")"; done
     exit 0
+fi
+if [ "$check" = 1 ]; then
+    stale=0
+    for m in "$tmp"/[0-9]*; do
+        if ! ORIG="$m/orig" perl -0777 -ne 'BEGIN { local $/; open(my $f, "<", $ENV{ORIG}) or die; $o = <$f>; chomp $o; }
+            $c = () = /\Q$o\E/g; exit($c == 1 ? 0 : 1);' "$(cat "$m/file")"; then
+            echo "stale: $(cat "$m/name") ($(cat "$m/file"))"
+            stale=$((stale + 1))
+        fi
+    done
+    echo "mutate.sh: $(ls -d "$tmp"/[0-9]* | wc -l) mutations, $stale stale"
+    [ $stale -eq 0 ]
+    exit
 fi
 [ -f "$build/CMakeCache.txt" ] || { echo "mutate.sh: $build is not a configured build tree" >&2; exit 2; }
 khr=0 # whether this build has the KHR kernels (CMakeLists.txt: KHR_COOPMAT_VARIANTS)

@@ -25,7 +25,7 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
             for (uint32_t nsg = 4; nsg >= 1; nsg /= 2) {
                 uint64_t bq = (uint64_t)nsg * cm, ldq = hd + 8;
                 uint64_t smem = (bq + 2 * bkv) * ldq * 2 + bq * (bkv + 8) * 2 + bq * bkv * 4 + bq * hd * 4 + bq * 12;
-                if (smem > p->ctx->caps.shared_memory || nsg * sg > p->ctx->caps.max_group_invocations)
+                if (!vk_workgroup_fits(&p->ctx->caps, (uint64_t)nsg * sg, smem))
                     continue;
                 vitvk_status st = vk_kernel_get(p->ctx, SH_ATTENTION_COOPMAT, true, &k);
                 if (st != VITVK_OK)
@@ -39,9 +39,10 @@ vitvk_status op_attention(vk_program *p, const vk_tuning *t, bool fp16, const vk
             }
         }
     }
-    /* The key and value tiles must fit in shared memory (fp32). */
+    /* The key and value tiles must fit in shared memory (fp32), else the
+     * kernels below (no shared memory) run. */
     uint64_t smem = (uint64_t)t->attn_bkv * (2 * hd + 1) * 4;
-    if (t->attn_flash && smem <= p->ctx->caps.shared_memory) {
+    if (t->attn_flash && vk_workgroup_fits(&p->ctx->caps, t->attn_wg, smem)) {
         vitvk_status st = vk_kernel_get(p->ctx, SH_ATTENTION_FLASH, fp16, &k);
         if (st != VITVK_OK)
             return st;

@@ -12,10 +12,26 @@ static void gemm_cost(vk_program *p, const vk_gemm_args *g, bool fp16)
                         es * ((uint64_t)g->M * g->K + (uint64_t)g->N * g->K + (uint64_t)g->M * g->N));
 }
 
-bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind)
+/* Whether gemm_tiled can run with t's tiles here: a workgroup of exactly
+ * (BM / TM) x (BN / TN) invocations (the shader's index math assumes it),
+ * and its shared memory (k-major A and W tiles with a column of padding,
+ * the fused LayerNorm's partial sums and row statistics, declared whether
+ * or not it is fused) within the device's limits. */
+static bool tiled_fits(const vitvk_context *ctx, const vk_tuning *t)
+{
+    if (!t->gemm_tiled || !t->tiled_tm || !t->tiled_tn || !t->tiled_bm || t->tiled_wg < t->tiled_bm ||
+        t->tiled_wg != (t->tiled_bm / t->tiled_tm) * (t->tiled_bn / t->tiled_tn))
+        return false;
+    uint64_t ln_tpr = t->tiled_wg / t->tiled_bm;
+    uint64_t shared = 4ull * ((uint64_t)t->tiled_bk * (t->tiled_bm + 1) + (uint64_t)t->tiled_bk * (t->tiled_bn + 1) +
+                              t->tiled_bm * ln_tpr + 2ull * t->tiled_bm);
+    return vk_workgroup_fits(&ctx->caps, t->tiled_wg, shared);
+}
+
+bool op_gemm_fuses_layernorm(const vitvk_context *ctx, const vk_tuning *t, bool fp16, vk_gemm_kind kind)
 {
     bool coopmat = t->gemm_coopmat && fp16 && kind == VK_GEMM_SAME;
-    return t->gemm_tiled && !coopmat && t->tiled_wg % t->tiled_bm == 0;
+    return t->gemm_tiled && !coopmat && t->tiled_wg % t->tiled_bm == 0 && tiled_fits(ctx, t);
 }
 
 /* The weight's side of whether the texel GEMM runs: one rule for op_gemm
@@ -68,13 +84,33 @@ static uint32_t texel_row_parts(uint32_t M, uint32_t TM, uint32_t m0[2], uint32_
     return n;
 }
 
+/* Why the storage-buffer GEMM runs where the tuning prefers the texel one
+ * (a profile's variant name, so that bench says it). */
+static const char *storage_gemm_why(const vitvk_context *ctx, const vk_tuning *t, bool fp16, vk_gemm_kind kind,
+                                    const vk_gemm_args *g)
+{
+    if (t->gemm_tiled)
+        return "the tiled GEMM's workgroup or shared memory is over this device's limits";
+    if (!t->gemm_texel)
+        return "the tuning's choice";
+    if (!ctx->caps.storage_texel)
+        return "no storage texel buffers";
+    if (kind != VK_GEMM_SAME && fp16)
+        return "fp16 weights into fp32 outputs";
+    if (g->K % 4 || g->lda % 4)
+        return "K or the row stride not a multiple of 4";
+    if (g->w->size / (fp16 ? 8u : 16u) > ctx->caps.max_texel_elements)
+        return "W exceeds maxTexelBufferElements";
+    return "A exceeds maxTexelBufferElements";
+}
+
 /* The kernels differ in their specialization constants, bindings and
  * grid; everything around them (push constants, binding order, cost,
  * variant name) is one path. */
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label)
 {
-    if ((g->ln_g || g->ln_b) && !op_gemm_fuses_layernorm(t, fp16, kind))
+    if ((g->ln_g || g->ln_b) && !op_gemm_fuses_layernorm(p->ctx, t, fp16, kind))
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT, "internal: %s: this GEMM cannot fuse a LayerNorm", label);
     bool ln = g->ln_g && g->ln_b;
     uint32_t push[8] = {g->M, g->N, g->K, g->lda, g->ldc, g->ldr, 0, 0};
@@ -109,8 +145,8 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);
         gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
         gy = vk_div_up(g->M, t->gemm_tm);
-        snprintf(variant_buf, sizeof variant_buf, "gemm.%s (W blocked by %u: the activations exceed the texel limit)",
-                 fp16 ? "f16" : "f32", wb);
+        snprintf(variant_buf, sizeof variant_buf, "gemm.%s (storage buffers, W blocked by %u: %s)",
+                 kind == VK_GEMM_W16 ? "w16" : fp16 ? "f16" : "f32", wb, storage_gemm_why(p->ctx, t, fp16, kind, g));
         variant = vk_intern(p->ctx, variant_buf);
     } else if (texel) {
         bool bcast = t->texel_bcast && t->texel_tm % 8 == 0 && vk_broadcast_ok(p->ctx, t->texel_wg);
@@ -159,13 +195,14 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
                  t->cm_acc16 ? "h16" : "f16", bm, bn, bk, t->cm_m, t->cm_n, t->cm_k, t->cm_acc16 ? "fp16" : "fp32",
                  vec ? "" : ", scalar loads");
         variant = vk_intern(p->ctx, variant_buf);
-    } else if (t->gemm_coopmat == VK_COOPMAT_NV && fp16 && kind == VK_GEMM_SAME) {
+    } else if (t->gemm_coopmat == VK_COOPMAT_NV && fp16 && kind == VK_GEMM_SAME &&
+               vk_workgroup_fits(&p->ctx->caps, VK_COOPMAT_NV_WG, VK_COOPMAT_NV_SHARED)) {
         id = SH_GEMM_COOPMAT_NV;
         SPEC((uint32_t)g->act, g->bias != NULL, g->res != NULL);
         gx = vk_div_up(g->N, 64);
         gy = vk_div_up(g->M, 64);
         variant = "gemm_coopmat_nv 64x64x32, 16x16x16 fp16 -> fp32";
-    } else if (t->gemm_tiled) {
+    } else if (tiled_fits(p->ctx, t)) {
         static const char *const names[2][2] = {
             {"gemm_tiled.f32 64x64x16, 4x4", "gemm_tiled.f32 64x64x16, 4x4, LayerNorm fused"},
             {"gemm_tiled.f16 64x64x16, 4x4", "gemm_tiled.f16 64x64x16, 4x4, LayerNorm fused"}};
@@ -182,6 +219,9 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, 0);
         gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
         gy = vk_div_up(g->M, t->gemm_tm);
+        snprintf(variant_buf, sizeof variant_buf, "gemm.%s (storage buffers: %s)",
+                 kind == VK_GEMM_W16 ? "w16" : fp16 ? "f16" : "f32", storage_gemm_why(p->ctx, t, fp16, kind, g));
+        variant = vk_intern(p->ctx, variant_buf);
     }
 #undef SPEC
     const vk_buffer *bufs[7] = {g->a, g->w, g->bias ? g->bias : absent, g->res ? g->res : g->c, g->c,

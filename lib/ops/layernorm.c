@@ -12,9 +12,14 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
     bool texel = t->norm_texel && D % 4 == 0 && in_stride % 4 == 0 && in_off % 4 == 0 &&
                  vk_texel_view_ok(p->ctx, fp16, in) && vk_texel_view_ok(p->ctx, fp16, gamma) &&
                  vk_texel_view_ok(p->ctx, fp16, beta);
-    vk_shader_id id = t->norm_subgroup ? (out32 ? SH_LAYERNORM_SUBGROUP_O32 : SH_LAYERNORM_SUBGROUP)
-                      : texel          ? (out32 ? SH_LAYERNORM_TEXEL_O32 : SH_LAYERNORM_TEXEL)
-                                       : (out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM);
+    /* One subgroup per row strides by gl_SubgroupSize, so the workgroup
+     * must be whole subgroups: one smaller than a subgroup would skip
+     * elements. */
+    uint32_t sg = p->ctx->caps.subgroup_size;
+    bool sub = t->norm_subgroup && p->ctx->caps.subgroup_arith && sg && t->rows_wg % sg == 0;
+    vk_shader_id id = sub     ? (out32 ? SH_LAYERNORM_SUBGROUP_O32 : SH_LAYERNORM_SUBGROUP)
+                      : texel ? (out32 ? SH_LAYERNORM_TEXEL_O32 : SH_LAYERNORM_TEXEL)
+                              : (out32 ? SH_LAYERNORM_O32 : SH_LAYERNORM);
     vitvk_status st = vk_kernel_get(p->ctx, id, fp16, &k);
     if (st != VITVK_OK)
         return st;
@@ -24,7 +29,7 @@ vitvk_status op_layernorm(vk_program *p, const vk_tuning *t, bool fp16, bool out
     const vk_buffer *bufs[4] = {in, gamma, beta, out};
     /* One subgroup per row: as many groups as the default subgroup size
      * needs (the shader loops if the driver picks a smaller one). */
-    uint32_t per_group = t->norm_subgroup ? t->rows_wg / (p->ctx->caps.subgroup_size ? p->ctx->caps.subgroup_size : 1) : t->rows_wg;
+    uint32_t per_group = sub ? t->rows_wg / sg : t->rows_wg;
     vitvk_status st_add = vk_program_add(p, k, spec, 1, bufs, 4, 1u << 3, push, sizeof push,
                                          vk_div_up(rows, per_group ? per_group : 1), 1, 1, label);
     if (st_add == VITVK_OK)

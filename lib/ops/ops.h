@@ -24,6 +24,10 @@ int vk_act_from_name(const char *name);
 
 /* Tile sizes and workgroup sizes for the device (tuning.c). */
 typedef enum vk_coopmat { VK_COOPMAT_NONE, VK_COOPMAT_NV, VK_COOPMAT_KHR } vk_coopmat;
+/* gemm_coopmat_nv.comp's fixed workgroup: four subgroups of 32, and its
+ * shared memory: A and W tiles of 64 x 40 halves, the 64 x 64 fp32
+ * epilogue tile (26 KiB). */
+enum { VK_COOPMAT_NV_WG = 128, VK_COOPMAT_NV_SHARED = 2 * 64 * 40 * 2 + 64 * 64 * 4 };
 
 typedef struct vk_tuning {
     uint32_t gemm_wg, gemm_tm, gemm_tn;   /* storage-buffer GEMM (any shape) */
@@ -114,8 +118,9 @@ void op_gemm_w_permute(const float *src, float *dst, uint32_t N, uint32_t K, uin
 vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind kind, const vk_gemm_args *g,
                      const char *label);
 /* Whether op_gemm with this tuning takes a LayerNorm of A (ln_g / ln_b)
- * instead of a separate op_layernorm dispatch. */
-bool op_gemm_fuses_layernorm(const vk_tuning *t, bool fp16, vk_gemm_kind kind);
+ * instead of a separate op_layernorm dispatch: the tiled GEMM runs, which
+ * needs its workgroup and shared memory within the device's limits. */
+bool op_gemm_fuses_layernorm(const vitvk_context *ctx, const vk_tuning *t, bool fp16, vk_gemm_kind kind);
 
 /* Runs the GEMM that tuning `t` selects on a 70 x 72 x 88 problem with
  * bias, exact GELU and a residual, on the device, and compares it with a
