@@ -13,7 +13,12 @@ fp16_skip() { case $precisions in *fp16*) ;; *) skip "$1" ;; esac; } # fp16_skip
 for p in $precisions; do
     if "$cli" classify --model "$model" --precision $p --json "$data"/digits/test-png/*.png >"$work/digits-$p.jsonl" \
         2>"$work/err"; then ok "classify 397 digits ($p)"; else bad "classify 397 digits ($p)"; cat "$work/err"; fi
-    run "digits top-1 vs PyTorch ($p)" "$check" "$data/digits/expected.json" "$work/digits-$p.jsonl" 0.995 0.94
+    # fp32 must give PyTorch's top-1 on all 397 (it does on all five
+    # vehicles, tools/vehicles.sh); fp16 may flip one image whose top two
+    # logits are within its rounding (none flips on the vehicles).
+    agree=1.0
+    [ $p = fp16 ] && agree=0.995
+    run "digits top-1 vs PyTorch ($p)" "$check" "$data/digits/expected.json" "$work/digits-$p.jsonl" $agree 0.94
     cat "$work/log"
 done
 fp16_skip 2
