@@ -204,10 +204,11 @@ typedef struct vitvk_allocator {
 } vitvk_allocator;
 
 typedef struct vitvk_context_desc {
-    /* Which device when the library creates its own: -1 or 0 with
-     * pick_device_index == 0 both mean "best": first discrete GPU, else
-     * integrated, else virtual, else CPU. Set use_device_index = 1 to take
-     * device_index literally (the order of vitvk_enumerate_devices). */
+    /* Which device when the library creates its own: with
+     * use_device_index == 0 (the default) the best one: first discrete
+     * GPU, else integrated, else virtual, else CPU. Set use_device_index =
+     * 1 to take device_index literally (the order of
+     * vitvk_enumerate_devices). */
     int use_device_index;
     uint32_t device_index;
     /* Which kernel family to use: AUTO picks by device type (CPU devices

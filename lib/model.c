@@ -530,7 +530,7 @@ static vitvk_status load_config(vitvk_model *m, const char *dir)
     char path[4096];
     if (!plat_is_dir(dir))
         return vk_fail(ctx, VITVK_ERR_IO, "%s: %s", dir,
-                       plat_file_exists(dir) ? "not a directory (--model takes a model directory)"
+                       plat_file_exists(dir) ? "not a directory (a model is a directory with config.json and its weights)"
                                              : "no such directory");
     if (!plat_path_join(dir, "config.json", path, sizeof path))
         return vk_fail(ctx, VITVK_ERR_LIMIT, "%s: path too long", dir);
