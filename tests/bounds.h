@@ -14,7 +14,9 @@
  *
  * With VITVK_BOUNDS_RECORD=FILE set, every comparison appends
  * "KEY diff scale" to FILE and is not asserted: tools/bounds.sh re-measures
- * the file that way. Header-only, for the tests alone. */
+ * the file that way. VITVK_BOUNDS_LOG=FILE appends the same lines while
+ * still asserting (tools/device_check.sh: a GPU's figures come back beside
+ * its pass or fail). Header-only, for the tests alone. */
 #ifndef VITVK_TESTS_BOUNDS_H
 #define VITVK_TESTS_BOUNDS_H
 #include <stdbool.h>
@@ -33,15 +35,18 @@ static inline bool bounds_recording(void)
  * magnitude (the floor tools/bounds.sh uses where the diff is 0). */
 static inline void bounds_record(const char *key, double diff, double scale)
 {
-    if (!bounds_recording())
-        return;
-    FILE *f = fopen(getenv("VITVK_BOUNDS_RECORD"), "a");
-    if (!f) {
-        fprintf(stderr, "bounds: cannot append to %s\n", getenv("VITVK_BOUNDS_RECORD"));
-        return;
+    const char *paths[2] = {getenv("VITVK_BOUNDS_RECORD"), getenv("VITVK_BOUNDS_LOG")};
+    for (int i = 0; i < 2; i++) {
+        if (!paths[i] || !*paths[i])
+            continue;
+        FILE *f = fopen(paths[i], "a");
+        if (!f) {
+            fprintf(stderr, "bounds: cannot append to %s\n", paths[i]);
+            continue;
+        }
+        fprintf(f, "%s %.9g %.9g\n", key, diff, scale);
+        fclose(f);
     }
-    fprintf(f, "%s %.9g %.9g\n", key, diff, scale);
-    fclose(f);
 }
 
 /* Finds KEY (four words separated by single spaces) in the bounds file at

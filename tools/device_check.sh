@@ -11,6 +11,9 @@
 #   bench.jsonl   one `bench --json` object per line
 #   bench-*.txt   text reports with the per-kernel tables
 #   torch.txt     PyTorch (CUDA) on the same GPU, when python3 has it
+#   bounds-measured.txt  every fixture comparison's max |diff| on this GPU
+#                 ("CASE PREC KERNELS OUTPUT diff scale", tests/bounds.h),
+#                 to set against tests/data/bounds.tsv's lavapipe figures
 # VITVK_CHECK=bench stops after the benchmarks; VITVK_CHECK=sweep (about
 # 5 minutes) runs fewer benchmarks, the cooperative-matrix tiling sweep
 # (tools/coopmat_sweep.sh: sweep.txt, sweep.jsonl) and the kernel,
@@ -94,6 +97,7 @@ if [ "${VITVK_CHECK:-}" = sweep ]; then
         64x64x32/32x32/16x8x16 32x32x64/32x32/16x16x16" timeout -k 5 60 sh tools/coopmat_sweep.sh $B/vit-vk-cli 1 \
         "$OUT/sweep1.jsonl" 2>&1 | tee -a "$OUT/sweep.txt" | tee -a "$log"
     export VITVK_TEST_DATA="$PWD/tests/data" CK_DEFAULT_TIMEOUT=120 VITVK_TEST_VALIDATION=0
+    export VITVK_BOUNDS_LOG="$OUT/bounds-measured.txt"
     step 120 "test_kernels" $B/test_kernels
     for m in on fp16acc; do
         step 60 "test_e2e coopmat $m (every case, fp16, GPU family)" $B/test_e2e coopmat $m
@@ -111,6 +115,7 @@ fi
 
 # No validation layer can be installed there (see tests/test_validation.h).
 export VITVK_TEST_DATA="$PWD/tests/data" CK_DEFAULT_TIMEOUT=120 VITVK_TEST_VALIDATION=0
+export VITVK_BOUNDS_LOG="$OUT/bounds-measured.txt"
 step 120 "test_kernels" $B/test_kernels
 step 90 "test_e2e (kernels the device picks)" $B/test_e2e
 step 90 "test_e2e gpu (GPU family forced)" $B/test_e2e gpu
