@@ -645,6 +645,14 @@ VITVK_API uint64_t vitvk_plan_output_bytes(const vitvk_plan *plan, const vitvk_o
  * VITVK_ERR_UNSUPPORTED for PNG and JPEG files, saying so. */
 VITVK_API vitvk_status vitvk_model_preprocess_file(vitvk_model *model, const char *path, float *out);
 
+/* The same, safe to call from several threads at once on one model, for a
+ * host that decodes on worker threads (vit-vk-cli --threads): it only
+ * reads the model, and a failure's one-line message goes to `err` (may be
+ * NULL; err_size bytes), not to the context's last error. The model must
+ * not be destroyed, nor its preprocessing backend changed, meanwhile. */
+VITVK_API vitvk_status vitvk_model_preprocess_file_r(const vitvk_model *model, const char *path, float *out,
+                                                     char *err, size_t err_size);
+
 /* transformers 5 has two backends for one image processor and they differ
  * by up to a level or two per value: torchvision (its default when
  * torchvision is installed: torch's resize kernels, fused rescale and

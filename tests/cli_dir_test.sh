@@ -50,6 +50,23 @@ check "results in sorted walk order (names byte-sorted, files and folders alike)
 check "the two samples are right" [ "$(grep -c '3-three.png", "top": \[{"index": 3' "$work/out.jsonl")" -eq 1 -a \
     "$(grep -c '7-seven.png", "top": \[{"index": 7' "$work/out.jsonl")" -eq 1 ]
 
+# --threads: the same bytes, in the same order, whatever the number of
+# decoding threads (the default is one per CPU)
+for t in 1 3; do
+    cli classify --model "$model" --batch 50 --json --threads $t "$tree" >"$work/out-t$t.jsonl" 2>"$work/err-t$t"
+done
+check "classify --threads 1 writes the same bytes as the default" cmp -s "$work/out.jsonl" "$work/out-t1.jsonl"
+check "classify --threads 3 writes the same bytes as the default" cmp -s "$work/out.jsonl" "$work/out-t3.jsonl"
+check "and reports the same error" cmp -s "$work/err-t1" "$work/err-t3"
+cli classify --model "$model" --threads 0 "$tree" >/dev/null 2>"$work/err-t0"
+rc=$?
+check "--threads 0 is a usage error (exit $rc): $(cat "$work/err-t0")" [ "$rc" -eq 2 ]
+set -- "$data"/digits/test-png/0[0-4]*.png
+for t in 1 2; do
+    cli preprocess --model "$model" --threads $t --output "$work/px-t$t.safetensors" "$@" 2>"$work/err-p$t"
+done
+check "preprocess --threads 1 and 2 write the same file ($# images)" cmp -s "$work/px-t1.safetensors" "$work/px-t2.safetensors"
+
 # the same under a terminal: script(1) gives the command a pty for stderr
 if script -qec true /dev/null >/dev/null 2>&1; then
     script -qec "LD_PRELOAD='$preload' '$cli_bin' classify --model '$model' --batch 50 --json '$tree' >'$work/tty.jsonl'" \

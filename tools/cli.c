@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_parallel.h"
 #include "cli_util.h"
 #include "half.h"
 #include "image.h"
@@ -39,7 +40,7 @@ static const char *classify_help =
     "usage: vit-vk-cli classify --model DIR [--device N] [--precision auto|fp32|fp16]\n"
     "                           [--top-k K] [--threshold P] [--scores softmax|sigmoid]\n"
     "                           [--batch N] [--backend torchvision|pil] [--image-size N|HxW]\n"
-    "                           [--json | --csv]\n"
+    "                           [--json | --csv] [--threads N]\n"
     "                           IMAGE_OR_DIR...\n"
     "\n"
     "Classifies PNG or JPEG images with a Hugging Face image-classification\n"
@@ -53,6 +54,9 @@ static const char *classify_help =
     "  --scores S      softmax (default) or sigmoid (the default when config.json\n"
     "                  says problem_type multi_label_classification)\n"
     "  --batch N       images per forward pass (default 8)\n"
+    "  --threads N     threads decoding and preprocessing images (default: the\n"
+    "                  CPUs); the next batch is decoded while the device runs\n"
+    "                  this one, and results come in input order whatever N\n"
     "  --image-size N|HxW  run at another input size (position embeddings are\n"
     "                  resampled bicubically, as transformers' interpolate_pos_encoding)\n"
     "  --backend B     transformers' preprocessing arithmetic: torchvision (default,\n"
@@ -73,7 +77,7 @@ static const char *classify_help =
 
 static const char *embed_help =
     "usage: vit-vk-cli embed --model DIR --output OUT.safetensors [--normalize] [--batch N]\n"
-    "                        [--backend torchvision|pil] [--device N]\n"
+    "                        [--backend torchvision|pil] [--device N] [--threads N]\n"
     "                        [--precision auto|fp32|fp16] IMAGE_OR_DIR...\n"
     "\n"
     "Writes `embeddings` [N, D] F32: each image's pooled vector (the vector the\n"
@@ -84,6 +88,7 @@ static const char *embed_help =
     "stay in file order without it) and the exit status is then 1.\n"
     "  --normalize   scale each vector to unit length (v / max(|v|, 1e-12)), so\n"
     "                that a dot product is the cosine similarity\n"
+    "  --threads N   threads decoding images (default: the CPUs), as for classify\n"
     "\n"
     "example:\n"
     "  vit-vk-cli embed --model models/digits-vit --normalize --output emb.safetensors photos/\n"
@@ -91,7 +96,7 @@ static const char *embed_help =
 
 static const char *preprocess_help =
     "usage: vit-vk-cli preprocess (--model DIR | --config FILE) --output OUT.safetensors\n"
-    "                             [--backend torchvision|pil] IMAGE...\n"
+    "                             [--backend torchvision|pil] [--threads N] IMAGE...\n"
     "\n"
     "Writes `pixel_values` [N, 3, H, W] F32, the images in argument order (a\n"
     "directory adds its PNG/JPEG files in sorted order), as the model's image\n"
@@ -106,6 +111,8 @@ static const char *preprocess_help =
     "                 transformers 5 uses it whenever torchvision is installed) or pil\n"
     "                 (ViTImageProcessorPil & co.: PIL's resize, numpy arithmetic).\n"
     "                 timm configs always get timm's eval transform.\n"
+    "  --threads N    threads decoding and preprocessing (default: the CPUs); the\n"
+    "                 output is the same whatever N\n"
     "Every image must give the same size (a size without a crop that keeps the\n"
     "aspect ratio cannot make one tensor). Any unreadable image fails the run and\n"
     "no file is written.\n"
@@ -154,6 +161,7 @@ typedef struct opts {
     double threshold;
     int scores;  /* 0: from config.json, 1: softmax, 2: sigmoid */
     int backend; /* -1: the model's / config's own, else PREPROC_BACKEND_* */
+    uint32_t threads; /* --threads, 0 = cli_default_threads() */
 } opts;
 
 /* Returns 0 ok, or EXIT_USAGE after printing the problem. */
@@ -225,6 +233,12 @@ static int parse(int argc, char **argv, const char *cmd, opts *o)
             NEED_VALUE();
             if (!parse_u32(val, &o->batch) || o->batch == 0 || o->batch > 4096) {
                 cli_error("%s --batch: \"%s\" is not an integer from 1 to 4096", cmd, val);
+                return EXIT_USAGE;
+            }
+        } else if (strcmp(a, "--threads") == 0) {
+            NEED_VALUE();
+            if (!parse_u32(val, &o->threads) || o->threads == 0 || o->threads > 64) {
+                cli_error("%s --threads: \"%s\" is not an integer from 1 to 64", cmd, val);
                 return EXIT_USAGE;
             }
         } else if (strcmp(a, "--image-size") == 0) {
@@ -429,58 +443,124 @@ static int session_close(session *s, int rc)
 /* Called once per image that went through the model, in file order. */
 typedef void (*image_result_fn)(void *user, const char *file, const float *logits, const float *pooled);
 
-/* Preprocesses the files batch by batch, runs each batch and hands every
- * image's outputs to emit. Unreadable files are reported, counted in
- * *failed and skipped. Returns 0, or EXIT_FAIL when the model run fails. */
-static int run_images(session *s, const cli_file_list *files, uint32_t batch, const char *what, bool want_logits,
-                      bool want_pooled, image_result_fn emit, void *user, int *failed)
+/* One batch's images, decoded and preprocessed on worker threads: image k
+ * into slot k of pixels, with its status and message. */
+typedef struct decode_slots {
+    const vitvk_model *model;
+    char *const *paths;
+    float *pixels;
+    size_t per;
+    vitvk_status *st;
+    char (*err)[512];
+} decode_slots;
+
+static void decode_one(void *user, size_t k)
+{
+    decode_slots *d = user;
+    d->st[k] = vitvk_model_preprocess_file_r(d->model, d->paths[k], d->pixels + d->per * k, d->err[k],
+                                             sizeof d->err[k]);
+}
+
+/* Decodes files [first, first + count) into pixels on `threads` threads,
+ * reports the unreadable ones in input order (counted in *failed), packs
+ * the others to the front in input order with their names in names[], and
+ * returns how many those are. */
+static uint32_t decode_batch(const session *s, const cli_file_list *files, size_t first, uint32_t count,
+                             unsigned threads, float *pixels, size_t per, const char **names, vitvk_status *st,
+                             char (*err)[512], int *failed)
+{
+    decode_slots d = {s->model, files->paths + first, pixels, per, st, err};
+    cli_parallel_for(count, threads, decode_one, &d);
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < count; k++) {
+        if (st[k] != VITVK_OK) {
+            cli_error("%s", err[k]);
+            (*failed)++;
+            continue;
+        }
+        if (k != n)
+            memmove(pixels + per * n, pixels + per * k, per * sizeof(float));
+        names[n++] = files->paths[first + k];
+    }
+    return n;
+}
+
+/* Preprocesses the files batch by batch on `threads` threads, runs each
+ * batch and hands every image's outputs to emit, in input order. The next
+ * batch is decoded while the device runs this one (vitvk_plan_submit
+ * copies the pixels, so one pixel buffer serves both); memory is one batch
+ * of pixels and results whatever the number of files. Unreadable files
+ * are reported, counted in *failed and skipped (a batch then runs short).
+ * Returns 0, or EXIT_FAIL when the model run fails. */
+static int run_images(session *s, const cli_file_list *files, uint32_t batch, unsigned threads, const char *what,
+                      bool want_logits, bool want_pooled, image_result_fn emit, void *user, int *failed)
 {
     size_t per = (size_t)s->info.channels * s->info.image_height * s->info.image_width;
     uint32_t K = s->info.num_labels, D = s->info.pooled_size;
     float *pixels = malloc(per * batch * sizeof(float));
     float *logits = want_logits ? malloc((size_t)K * batch * sizeof(float)) : NULL;
     float *pooled = want_pooled ? malloc((size_t)D * batch * sizeof(float)) : NULL;
-    const char **names = calloc(batch, sizeof *names);
-    if (!pixels || (want_logits && !logits) || (want_pooled && !pooled) || !names) {
+    /* names[0, batch): the batch being decoded; [batch, 2 batch): the one running */
+    const char **names = calloc(2 * (size_t)batch, sizeof *names);
+    vitvk_status *st = calloc(batch, sizeof *st);
+    char(*err)[512] = calloc(batch, sizeof *err);
+    if (!pixels || (want_logits && !logits) || (want_pooled && !pooled) || !names || !st || !err) {
         cli_error("out of memory for a batch of %u images", batch);
         free(pixels);
         free(logits);
         free(pooled);
         free(names);
+        free(st);
+        free(err);
         return EXIT_FAIL;
     }
     int rc = 0;
     cli_progress bar;
     cli_progress_start(&bar, what, files->count, (files->count + batch - 1) / batch);
-    for (size_t i = 0; i < files->count;) {
-        uint32_t n = 0;
-        for (; i < files->count && n < batch; i++) {
-            vitvk_status st = vitvk_model_preprocess_file(s->model, files->paths[i], pixels + per * n);
-            if (st != VITVK_OK) {
-                cli_error("%s", vitvk_context_last_error(s->ctx));
-                (*failed)++;
-                continue;
-            }
-            names[n++] = files->paths[i];
+    uint64_t ticket = 0;
+    uint32_t running = 0; /* images of the batch on the device; 0: none */
+    size_t next = 0;
+    while (rc == 0) {
+        uint32_t n = 0, take = 0;
+        if (next < files->count) {
+            take = files->count - next < batch ? (uint32_t)(files->count - next) : batch;
+            n = decode_batch(s, files, next, take, threads, pixels, per, names, st, err, failed);
         }
-        if (n) {
-            if (vitvk_plan_run(s->plan, pixels, n, logits, pooled) != VITVK_OK) {
+        if (running) {
+            if (vitvk_plan_wait(s->plan, ticket, UINT64_MAX, logits, pooled) != VITVK_OK) {
                 cli_error("%s", vitvk_context_last_error(s->ctx));
                 rc = EXIT_FAIL;
                 break;
             }
             cli_progress_clear(&bar); /* stdout may be the same terminal */
-            for (uint32_t j = 0; j < n; j++)
-                emit(user, names[j], logits ? logits + (size_t)K * j : NULL, pooled ? pooled + (size_t)D * j : NULL);
+            for (uint32_t j = 0; j < running; j++)
+                emit(user, names[batch + j], logits ? logits + (size_t)K * j : NULL,
+                     pooled ? pooled + (size_t)D * j : NULL);
             fflush(stdout);
+            running = 0;
+            cli_progress_update(&bar, next);
         }
-        cli_progress_update(&bar, i);
+        next += take;
+        if (n) {
+            if (vitvk_plan_submit(s->plan, pixels, n, &ticket) != VITVK_OK) {
+                cli_error("%s", vitvk_context_last_error(s->ctx));
+                rc = EXIT_FAIL;
+                break;
+            }
+            memcpy(names + batch, names, n * sizeof *names);
+            running = n;
+        } else if (take == 0) {
+            cli_progress_update(&bar, next);
+            break;
+        }
     }
     cli_progress_end(&bar);
     free(pixels);
     free(logits);
     free(pooled);
     free(names);
+    free(st);
+    free(err);
     return rc;
 }
 
@@ -499,6 +579,12 @@ static int apply_backend(session *s, const opts *o)
 }
 
 /* Default batch: up to MAX_BATCH, never more than there are images. */
+/* --threads, or one per CPU. */
+static unsigned threads_for(const opts *o)
+{
+    return o->threads ? o->threads : cli_default_threads();
+}
+
 static uint32_t batch_for(const opts *o, size_t count)
 {
     uint64_t b = o->batch ? o->batch : MAX_BATCH;
@@ -700,7 +786,8 @@ static int cmd_classify(opts *o)
     if (rc == 0 && o->csv)
         csv_header(&c);
     if (rc == 0)
-        rc = run_images(&s, &files, batch_for(o, files.count), "classify", true, false, classify_emit, &c, &failed);
+        rc = run_images(&s, &files, batch_for(o, files.count), threads_for(o), "classify", true, false, classify_emit, &c,
+                        &failed);
     free(c.probs);
     free(c.order);
     cli_file_list_free(&files);
@@ -793,7 +880,8 @@ static int cmd_embed(opts *o)
         rc = apply_backend(&s, o);
     embed_out e = {.D = s.info.pooled_size};
     if (rc == 0)
-        rc = run_images(&s, &files, batch_for(o, files.count), "embed", false, true, embed_emit, &e, &failed);
+        rc = run_images(&s, &files, batch_for(o, files.count), threads_for(o), "embed", false, true, embed_emit, &e,
+                        &failed);
     if (rc == 0 && e.oom) {
         cli_error("out of memory for the embeddings of %zu images", e.n);
         rc = EXIT_FAIL;
@@ -852,6 +940,46 @@ static int cmd_embed(opts *o)
 
 /* ---- preprocess -------------------------------------------------- */
 
+/* The images after the first of `preprocess`, on worker threads: image k
+ * of the chunk into slot k of out, with its status and message. */
+typedef struct prep_slots {
+    const preproc_config *cfg;
+    char *const *paths;
+    const char *first; /* the image that set the size */
+    float *out;
+    size_t per;
+    uint32_t W, H;
+    vitvk_status *st;
+    char (*err)[1024];
+} prep_slots;
+
+static void prep_one(void *user, size_t k)
+{
+    prep_slots *p = user;
+    img_rgb8 img = {0};
+    char *err = p->err[k];
+    size_t es = sizeof p->err[k];
+    vitvk_status st = img_decode_file(p->paths[k], VITVK_MAX_IMAGE_PIXELS, &img, err, es);
+    if (st == VITVK_OK) {
+        uint32_t w, h;
+        preproc_output_size(p->cfg, img.width, img.height, &w, &h);
+        if (w != p->W || h != p->H) {
+            snprintf(err, es,
+                     "%s: preprocesses to %ux%u but %s gave %ux%u; one tensor needs one size (use a config that "
+                     "crops)",
+                     p->paths[k], w, h, p->first, p->W, p->H);
+            st = VITVK_ERR_UNSUPPORTED;
+        } else {
+            char e[512];
+            st = preprocess_image(&img, p->cfg, p->out + p->per * k, e, sizeof e);
+            if (st != VITVK_OK)
+                snprintf(err, es, "%s: %s", p->paths[k], e);
+        }
+    }
+    img_free(&img);
+    p->st[k] = st;
+}
+
 static int cmd_preprocess(opts *o)
 {
     if (o->help) {
@@ -898,45 +1026,61 @@ static int cmd_preprocess(opts *o)
     float *buf = NULL;
     uint32_t W = 0, H = 0;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < files.count; i++) {
-        img_rgb8 img = {0};
-        st = img_decode_file(files.paths[i], VITVK_MAX_IMAGE_PIXELS, &img, err, sizeof err);
-        if (st != VITVK_OK) {
+    /* The first image sets the tensor's size; the rest go through worker
+     * threads a chunk at a time (memory: one chunk, whatever the count) and
+     * are written in argument order. */
+    img_rgb8 img = {0};
+    st = img_decode_file(files.paths[0], VITVK_MAX_IMAGE_PIXELS, &img, err, sizeof err);
+    if (st != VITVK_OK) {
+        cli_error("%s", err);
+        rc = EXIT_FAIL;
+    } else {
+        preproc_output_size(&cfg, img.width, img.height, &W, &H);
+        st_write_tensor t = {.name = "pixel_values", .dtype = ST_F32, .rank = 4,
+                             .shape = {(int64_t)files.count, 3, H, W}};
+        if (st_writer_open(o->output, &t, 1, &wr, err, sizeof err) != VITVK_OK) {
             cli_error("%s", err);
             rc = EXIT_FAIL;
-            break;
         }
-        uint32_t w, h;
-        preproc_output_size(&cfg, img.width, img.height, &w, &h);
-        if (i == 0) {
-            W = w;
-            H = h;
-            buf = malloc((size_t)3 * W * H * sizeof *buf);
-            st_write_tensor t = {.name = "pixel_values", .dtype = ST_F32, .rank = 4,
-                                 .shape = {(int64_t)files.count, 3, H, W}};
-            if (!buf) {
-                cli_error("out of memory for a %ux%u image", W, H);
+    }
+    unsigned threads = threads_for(o);
+    size_t per = (size_t)3 * W * H, chunk = 4 * (size_t)threads;
+    vitvk_status *sts = NULL;
+    char(*errs)[1024] = NULL;
+    if (rc == 0) {
+        buf = malloc(per * chunk * sizeof *buf);
+        sts = calloc(chunk, sizeof *sts);
+        errs = calloc(chunk, sizeof *errs);
+        if (!buf || !sts || !errs) {
+            cli_error("out of memory for %zu %ux%u images", chunk, W, H);
+            rc = EXIT_FAIL;
+        }
+    }
+    if (rc == 0 && preprocess_image(&img, &cfg, buf, err, sizeof err) != VITVK_OK) {
+        cli_error("%s: %s", files.paths[0], err);
+        rc = EXIT_FAIL;
+    }
+    if (rc == 0 && st_writer_write(wr, buf, per * sizeof *buf, err, sizeof err) != VITVK_OK) {
+        cli_error("%s", err);
+        rc = EXIT_FAIL;
+    }
+    img_free(&img);
+    for (size_t i = 1; rc == 0 && i < files.count; i += chunk) {
+        size_t n = files.count - i < chunk ? files.count - i : chunk;
+        prep_slots ps = {&cfg, files.paths + i, files.paths[0], buf, per, W, H, sts, errs};
+        cli_parallel_for(n, threads, prep_one, &ps);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            if (sts[k] != VITVK_OK) {
+                cli_error("%s", errs[k]);
                 rc = EXIT_FAIL;
-            } else if (st_writer_open(o->output, &t, 1, &wr, err, sizeof err) != VITVK_OK) {
+            } else if (st_writer_write(wr, buf + per * k, per * sizeof *buf, err, sizeof err) != VITVK_OK) {
                 cli_error("%s", err);
                 rc = EXIT_FAIL;
             }
-        } else if (w != W || h != H) {
-            cli_error("%s: preprocesses to %ux%u but %s gave %ux%u; one tensor needs one size (use a config that "
-                      "crops)",
-                      files.paths[i], w, h, files.paths[0], W, H);
-            rc = EXIT_FAIL;
         }
-        if (rc == 0 && preprocess_image(&img, &cfg, buf, err, sizeof err) != VITVK_OK) {
-            cli_error("%s: %s", files.paths[i], err);
-            rc = EXIT_FAIL;
-        }
-        if (rc == 0 && st_writer_write(wr, buf, (size_t)3 * W * H * sizeof *buf, err, sizeof err) != VITVK_OK) {
-            cli_error("%s", err);
-            rc = EXIT_FAIL;
-        }
-        img_free(&img);
     }
+    free(sts);
+    free(errs);
     if (rc == 0 && st_writer_finish(wr, err, sizeof err) != VITVK_OK) {
         cli_error("%s", err);
         rc = EXIT_FAIL;
