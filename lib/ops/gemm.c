@@ -31,7 +31,7 @@ static bool tiled_fits(const vitvk_context *ctx, const vk_tuning *t)
 bool op_gemm_fuses_layernorm(const vitvk_context *ctx, const vk_tuning *t, bool fp16, vk_gemm_kind kind)
 {
     bool coopmat = t->gemm_coopmat && fp16 && kind == VK_GEMM_SAME;
-    return t->gemm_tiled && !coopmat && t->tiled_wg % t->tiled_bm == 0 && tiled_fits(ctx, t);
+    return !coopmat && tiled_fits(ctx, t) && t->tiled_wg % t->tiled_bm == 0; /* tiled_fits: tiled_bm > 0 */
 }
 
 /* The weight's side of whether the texel GEMM runs: one rule for op_gemm
@@ -140,15 +140,7 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
     if (wb && texel && (wb != t->texel_wg * t->texel_tn || g->N % wb != 0))
         return vk_fail(p->ctx, VITVK_ERR_INVALID_ARGUMENT,
                        "internal: %s: a weight blocked by %u columns cannot be read here", label, wb);
-    if (wb && !texel) {
-        id = kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM;
-        SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);
-        gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
-        gy = vk_div_up(g->M, t->gemm_tm);
-        snprintf(variant_buf, sizeof variant_buf, "gemm.%s (storage buffers, W blocked by %u: %s)",
-                 kind == VK_GEMM_W16 ? "w16" : fp16 ? "f16" : "f32", wb, storage_gemm_why(p->ctx, t, fp16, kind, g));
-        variant = vk_intern(p->ctx, variant_buf);
-    } else if (texel) {
+    if (texel) {
         bool bcast = t->texel_bcast && t->texel_tm % 8 == 0 && vk_broadcast_ok(p->ctx, t->texel_wg);
         id = bcast ? SH_GEMM_TEXEL_BCAST : SH_GEMM_TEXEL;
         absent = g->c;
@@ -163,7 +155,7 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
             {{"gemm_texel.b32 (A rows broadcast, W rows per lane)", "gemm_texel.b32 (A rows broadcast, W blocked)"},
              {"gemm_texel.b16 (A rows broadcast, W rows per lane)", "gemm_texel.b16 (A rows broadcast, W blocked)"}}};
         variant = names[bcast][fp16][wb != 0];
-    } else if (t->gemm_coopmat == VK_COOPMAT_KHR && fp16 && kind == VK_GEMM_SAME) {
+    } else if (!wb && t->gemm_coopmat == VK_COOPMAT_KHR && fp16 && kind == VK_GEMM_SAME) {
         /* Small grids (ViT's 197 rows at batch 1 make 12 tiles of 128 x
          * 128 for N = 768) leave most of a GPU idle: there, subgroups of
          * 2 x 2 matrices, 64-deep k steps, and the largest square tile
@@ -195,14 +187,14 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
                  t->cm_acc16 ? "h16" : "f16", bm, bn, bk, t->cm_m, t->cm_n, t->cm_k, t->cm_acc16 ? "fp16" : "fp32",
                  vec ? "" : ", scalar loads");
         variant = vk_intern(p->ctx, variant_buf);
-    } else if (t->gemm_coopmat == VK_COOPMAT_NV && fp16 && kind == VK_GEMM_SAME &&
+    } else if (!wb && t->gemm_coopmat == VK_COOPMAT_NV && fp16 && kind == VK_GEMM_SAME &&
                vk_workgroup_fits(&p->ctx->caps, VK_COOPMAT_NV_WG, VK_COOPMAT_NV_SHARED)) {
         id = SH_GEMM_COOPMAT_NV;
         SPEC((uint32_t)g->act, g->bias != NULL, g->res != NULL);
         gx = vk_div_up(g->N, 64);
         gy = vk_div_up(g->M, 64);
         variant = "gemm_coopmat_nv 64x64x32, 16x16x16 fp16 -> fp32";
-    } else if (tiled_fits(p->ctx, t)) {
+    } else if (!wb && tiled_fits(p->ctx, t)) {
         static const char *const names[2][2] = {
             {"gemm_tiled.f32 64x64x16, 4x4", "gemm_tiled.f32 64x64x16, 4x4, LayerNorm fused"},
             {"gemm_tiled.f16 64x64x16, 4x4", "gemm_tiled.f16 64x64x16, 4x4, LayerNorm fused"}};
@@ -214,13 +206,17 @@ vitvk_status op_gemm(vk_program *p, const vk_tuning *t, bool fp16, vk_gemm_kind 
         gx = vk_div_up(g->N, t->tiled_bn);
         gy = vk_div_up(g->M, t->tiled_bm);
         variant = names[fp16][ln];
-    } else {
+    } else { /* the only kernel besides the texel one that reads blocked W */
         id = kind == VK_GEMM_W16 ? SH_GEMM_W16 : SH_GEMM;
-        SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, 0);
+        SPEC(t->gemm_wg, t->gemm_tm, t->gemm_tn, (uint32_t)g->act, g->bias != NULL, g->res != NULL, wb);
         gx = vk_div_up(vk_div_up(g->N, t->gemm_tn), t->gemm_wg);
         gy = vk_div_up(g->M, t->gemm_tm);
-        snprintf(variant_buf, sizeof variant_buf, "gemm.%s (storage buffers: %s)",
-                 kind == VK_GEMM_W16 ? "w16" : fp16 ? "f16" : "f32", storage_gemm_why(p->ctx, t, fp16, kind, g));
+        char blocked[32] = "";
+        if (wb)
+            snprintf(blocked, sizeof blocked, ", W blocked by %u", wb);
+        snprintf(variant_buf, sizeof variant_buf, "gemm.%s (storage buffers%s: %s)",
+                 kind == VK_GEMM_W16 ? "w16" : fp16 ? "f16" : "f32", blocked,
+                 storage_gemm_why(p->ctx, t, fp16, kind, g));
         variant = vk_intern(p->ctx, variant_buf);
     }
 #undef SPEC
