@@ -74,4 +74,16 @@ static inline int bounds_find(const char *path, const char *key, double *bound, 
     return found;
 }
 
+/* One comparison: records it (above), then finds KEY in the bounds file
+ * of the test data ($VITVK_TEST_DATA/bounds.tsv, default tests/data),
+ * whose path goes to `path`. Returns as bounds_find. */
+static inline int bounds_lookup(const char *key, double diff, double scale, double *bound, double *measured,
+                                char *path, size_t path_size)
+{
+    const char *d = getenv("VITVK_TEST_DATA");
+    snprintf(path, path_size, "%s/bounds.tsv", d ? d : "tests/data");
+    bounds_record(key, diff, scale);
+    return bounds_find(path, key, bound, measured);
+}
+
 #endif

@@ -197,11 +197,8 @@ int main(int argc, char **argv)
             if (argv[4][0] == '@') {
                 for (int64_t i = 0; i < rt->numel; i++)
                     scale = fabs(r[i]) > scale ? fabs(r[i]) : scale;
-                bounds_record(argv[4] + 1, m, scale);
-                const char *d = getenv("VITVK_TEST_DATA");
                 char path[1100];
-                snprintf(path, sizeof path, "%s/bounds.tsv", d ? d : "tests/data");
-                int found = bounds_find(path, argv[4] + 1, &bound, &measured);
+                int found = bounds_lookup(argv[4] + 1, m, scale, &bound, &measured, path, sizeof path);
                 printf("%s: max|diff| %.3g (bound %g, %g when measured)\n", argv[3], m, bound, measured);
                 if (found <= 0 && !bounds_recording())
                     fprintf(stderr, "compare_tensors: %s: no bound for \"%s\"\n", path, argv[4] + 1);

@@ -52,10 +52,8 @@ static void expect_within(const e2e_key *k, const char *output, double d, double
 {
     char key[512], path[1100];
     snprintf(key, sizeof key, "%s %s %s %s", k->rel, k->pname, k->family, output);
-    snprintf(path, sizeof path, "%s/bounds.tsv", data_dir());
-    bounds_record(key, d, scale);
     double bound = 0, measured = 0;
-    int found = bounds_find(path, key, &bound, &measured);
+    int found = bounds_lookup(key, d, scale, &bound, &measured, path, sizeof path);
     printf("%-32s %s %-13s %-19s max|diff| %-9.3g bound %-9.3g (measured %.3g)%s\n", k->rel, k->pname, k->family,
            output, d, bound, measured, tag);
     if (bounds_recording())
